@@ -1,0 +1,45 @@
+"""One cached Settings object read from the environment (prefix VIDX_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDX_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./vidx-data"), description="media copies, clips, results")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data dir"
+    )
+    broker_url: str | None = Field(default=None, description="Celery broker; none: in-process")
+    engine: str = Field(default="local", description="analysis engine: local or aws")
+    max_concurrent_jobs: int = Field(default=20, ge=1, description="jobs in flight, all workers")
+    s3_bucket: str | None = None
+    s3_prefix: str = "vidx"
+    sns_topic_arn: str | None = None
+    sqs_queue_url: str | None = None
+    rekognition_role_arn: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vidx.db').resolve()}"
+
+    @property
+    def clips_dir(self) -> Path:
+        return self.data_dir / "clips"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.data_dir / "results"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

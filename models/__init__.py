@@ -1,0 +1,19 @@
+"""SQLAlchemy models. Nothing here talks to AWS or ffmpeg."""
+
+from models.base import Base, utcnow
+from models.clip import Clip
+from models.detection import KINDS, Detection, TimelineRange
+from models.job import AnalysisJob, JobState
+from models.video import Video
+
+__all__ = [
+    "KINDS",
+    "AnalysisJob",
+    "Base",
+    "Clip",
+    "Detection",
+    "JobState",
+    "TimelineRange",
+    "Video",
+    "utcnow",
+]

@@ -1,0 +1,62 @@
+"""Per-process application context: settings, database and engines, built lazily.
+
+Tasks and CLI commands ask for the context instead of building clients themselves;
+tests install their own with `use_context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from worker.config import Settings, get_settings
+from worker.db import Database
+from worker.engines.port import Engine
+from worker.engines.registry import make_engine
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    _db: Database | None = None
+    _engines: dict[str, Engine] = field(default_factory=dict)
+    _migrated: bool = False
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database.from_url(self.settings.effective_database_url)
+        return self._db
+
+    def migrated_db(self) -> Database:
+        """The database, upgraded to the latest schema once per process."""
+        if not self._migrated:
+            self.db.upgrade()
+            self._migrated = True
+        return self.db
+
+    def engine(self, name: str) -> Engine:
+        if name not in self._engines:
+            self._engines[name] = make_engine(name, self.settings)
+        return self._engines[name]
+
+
+_context: AppContext | None = None
+
+
+def get_context() -> AppContext:
+    global _context
+    if _context is None:
+        _context = AppContext(get_settings())
+    return _context
+
+
+@contextmanager
+def use_context(ctx: AppContext) -> Iterator[AppContext]:
+    global _context
+    previous, _context = _context, ctx
+    try:
+        yield ctx
+    finally:
+        _context = previous

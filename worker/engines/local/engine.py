@@ -1,0 +1,105 @@
+"""The offline engine: runs detectors on the local file and serves Get*-shaped pages.
+
+Results are kept as one JSON file per job (named by the client token, so a retried
+start finds the finished job instead of analysing again), paged on read exactly like
+Rekognition: MaxResults items per page, NextToken while more remain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from worker.engines.port import (
+    EngineJobStatus,
+    Feature,
+    JobRequest,
+    JobState,
+    Progress,
+    ResultPage,
+)
+from worker.errors import EngineError, FeatureNotSupportedError
+from worker.media.probe import probe
+
+# the list each Get* response pages over
+_ITEMS_KEY = {
+    Feature.SEGMENTS: "Segments",
+    Feature.LABELS: "Labels",
+    Feature.MODERATION: "ModerationLabels",
+    Feature.FACES: "Faces",
+}
+SUPPORTED = frozenset({Feature.SEGMENTS})
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, results_dir: Path) -> None:
+        self.results_dir = results_dir
+
+    def supports(self, feature: Feature) -> bool:
+        return feature in SUPPORTED
+
+    def _result_path(self, job_id: str) -> Path:
+        if not job_id.replace("-", "").replace("_", "").isalnum():
+            raise EngineError(f"invalid job id {job_id!r}")
+        return self.results_dir / f"{job_id}.json"
+
+    def start(self, request: JobRequest, progress: Progress | None = None) -> str:
+        if not self.supports(request.feature):
+            raise FeatureNotSupportedError(
+                f"the local engine does not detect {request.feature.value} yet "
+                f"(available: {', '.join(sorted(f.value for f in SUPPORTED))}); use --engine aws"
+            )
+        if request.video.path is None:
+            raise EngineError(
+                f"video {request.video.video_id}: the local engine needs a local file"
+            )
+        job_id = request.client_token
+        target = self._result_path(job_id)
+        if target.exists():  # same token, same parameters: the job already ran
+            return job_id
+        from worker.engines.local.segments import detect_segments  # heavy: numpy + detectors
+
+        info = probe(request.video.path)
+        response = detect_segments(request.video.path, info, progress=progress, **request.params)
+        self._write(target, response)
+        return job_id
+
+    def _write(self, target: Path, response: dict[str, Any]) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(response, fh)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def state(self, feature: Feature, job_id: str) -> JobState:
+        if self._result_path(job_id).exists():
+            return JobState(EngineJobStatus.SUCCEEDED)
+        return JobState(EngineJobStatus.FAILED, f"no local result for job {job_id}")
+
+    def pages(self, feature: Feature, job_id: str, max_results: int = 1000) -> Iterator[ResultPage]:
+        path = self._result_path(job_id)
+        try:
+            response: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise EngineError(f"no local result for job {job_id}") from exc
+        key = _ITEMS_KEY[feature]
+        items = response.get(key, [])
+        offset = 0
+        while True:
+            page = {**response, key: items[offset : offset + max_results]}
+            offset += max_results
+            if offset < len(items):
+                page["NextToken"] = str(offset)
+            yield page
+            if offset >= len(items):
+                return

@@ -1,0 +1,122 @@
+"""Cut clips at shots and around the programme (content range), register them once verified."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from models import Clip, TimelineRange, Video
+from worker.context import AppContext
+from worker.errors import NotFoundError, VidxError
+from worker.media.cut import cut_accurate
+from worker.media.probe import probe
+from worker.progress import reporter
+from worker.query import content_range_of
+from worker.store import upsert_clip
+from worker.timecode import format_hms
+
+CLIP_KINDS = ("shots", "content")
+MODES = ("copy", "accurate", "smart")
+AVAILABLE_MODES = ("accurate",)
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    kind: str  # shot | content
+    seq: int
+    start_ms: int
+    end_ms: int
+    filename: str
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem that cannot leave the clips folder or confuse a shell."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._-")
+    return stem[:60] or "video"
+
+
+def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPlan]:
+    with ctx.db.session() as s:
+        video = s.get(Video, video_id)
+        if video is None:
+            raise NotFoundError(f"no video {video_id}")
+        stem = safe_stem(video.filename)
+        plans: list[ClipPlan] = []
+        if "content" in kinds:
+            rng = content_range_of(s, video_id)
+            if rng is None:
+                raise VidxError(
+                    f"video {video_id}: no content range (run the segments feature first)"
+                )
+            plans.append(
+                ClipPlan("content", 0, rng[0], rng[1], f"{stem}_content_{_hms(rng[0])}.mp4")
+            )
+        if "shots" in kinds:
+            shots = s.scalars(
+                select(TimelineRange)
+                .where(TimelineRange.video_id == video_id, TimelineRange.kind == "shot")
+                .order_by(TimelineRange.start_ms)
+            ).all()
+            if not shots:
+                raise VidxError(f"video {video_id}: no shots (run the segments feature first)")
+            plans += [
+                ClipPlan(
+                    "shot",
+                    r.seq,
+                    r.start_ms,
+                    r.end_ms,
+                    f"{stem}_shot_{r.seq:04d}_{_hms(r.start_ms)}.mp4",
+                )
+                for r in shots
+            ]
+    return plans
+
+
+def _hms(ms: int) -> str:
+    return format_hms(ms).replace(":", "-")
+
+
+def cut_clips(
+    ctx: AppContext,
+    video_id: str,
+    kinds: list[str],
+    mode: str = "accurate",
+    out: Path | None = None,
+) -> list[Clip]:
+    if mode not in AVAILABLE_MODES:
+        raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
+    bad = [k for k in kinds if k not in CLIP_KINDS]
+    if bad:
+        raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
+    plans = plan_clips(ctx, video_id, kinds)
+    with ctx.db.session() as s:
+        source = Path(s.get_one(Video, video_id).source)
+    info = probe(source)
+    folder = (out or ctx.settings.clips_dir / video_id).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    rep = reporter()
+    rep.step("clips", total=1.0)
+    made: list[Clip] = []
+    for n, plan in enumerate(plans):
+        target = folder / plan.filename
+        result = cut_accurate(source, info, plan.start_ms, plan.end_ms, target)
+        clip = Clip(
+            video_id=video_id,
+            kind=plan.kind,
+            seq=plan.seq,
+            mode=mode,
+            start_ms=plan.start_ms,
+            end_ms=plan.end_ms,
+            duration_ms=result.duration_ms,
+            frame_count=result.frame_count,
+            drift_ms=None,
+            path=str(result.path),
+            size_bytes=result.path.stat().st_size,
+        )
+        with ctx.db.session() as s:
+            made.append(upsert_clip(s, clip))
+        rep.advance((n + 1) / len(plans))
+    return made

@@ -1,0 +1,127 @@
+"""Merge a job's raw detections into timeline ranges (shots, cues, label runs)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from models import Detection
+from worker.timecode import frame_to_ms
+
+# Label/moderation/face detections closer than this belong to one continuous range;
+# Rekognition samples stored video about twice a second.
+DEFAULT_MERGE_GAP_MS = 1500
+
+
+@dataclass(frozen=True)
+class VideoClock:
+    duration_ms: int
+    frame_count: int
+    fps: Fraction
+
+
+def build_ranges(
+    kind_rows: Sequence[Detection], clock: VideoClock, merge_gap_ms: int = DEFAULT_MERGE_GAP_MS
+) -> list[dict[str, Any]]:
+    segments = [d for d in kind_rows if d.kind in ("shot", "cue")]
+    others = [d for d in kind_rows if d.kind not in ("shot", "cue")]
+    return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
+
+
+def _segment_ranges(rows: Sequence[Detection], clock: VideoClock) -> list[dict[str, Any]]:
+    # A segment ends where the segment starting at its last frame + 1 begins: exact for
+    # VFR too, since boundaries share frames. Otherwise fall back to the parsed end.
+    starts = {d.start_frame: d.start_ms for d in rows if d.start_frame is not None}
+    out: list[dict[str, Any]] = []
+    seq_by_kind: dict[str, int] = defaultdict(int)
+    for d in sorted(rows, key=lambda r: (r.kind, r.start_ms)):
+        end = d.end_ms if d.end_ms is not None else d.start_ms
+        if d.end_frame is not None:
+            if d.end_frame + 1 in starts:
+                end = starts[d.end_frame + 1]
+            elif d.end_frame >= clock.frame_count - 1:
+                end = clock.duration_ms
+        end = min(max(end, d.start_ms + 1), max(clock.duration_ms, d.start_ms + 1))
+        seq = (
+            int(d.data.get("index", seq_by_kind[d.kind]))
+            if d.kind == "shot"
+            else seq_by_kind[d.kind]
+        )
+        seq_by_kind[d.kind] += 1
+        out.append(
+            {
+                "kind": d.kind,
+                "name": d.name,
+                "parent": None,
+                "seq": seq,
+                "start_ms": d.start_ms,
+                "end_ms": end,
+                "start_frame": d.start_frame,
+                "end_frame": d.end_frame,
+                "max_confidence": d.confidence,
+                "detections": 1,
+                "data": {},
+            }
+        )
+    return out
+
+
+def _merged_ranges(
+    rows: Sequence[Detection], clock: VideoClock, gap_ms: int
+) -> list[dict[str, Any]]:
+    frame_ms = max(1, frame_to_ms(1, clock.fps)) if clock.fps > 0 else 1
+    groups: dict[tuple[str, str, str | None], list[Detection]] = defaultdict(list)
+    for d in rows:
+        groups[(d.kind, d.name, d.parent)].append(d)
+    out: list[dict[str, Any]] = []
+    for (kind, name, parent), items in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+        items.sort(key=lambda r: r.start_ms)
+        run: list[Detection] = []
+        for d in items:
+            if run and d.start_ms - _end(run[-1], frame_ms) > gap_ms:
+                out.append(_range(kind, name, parent, run, frame_ms))
+                run = []
+            run.append(d)
+        if run:
+            out.append(_range(kind, name, parent, run, frame_ms))
+    for seq, r in enumerate(sorted(out, key=lambda r: (r["kind"], r["start_ms"]))):
+        r["seq"] = seq
+    return out
+
+
+def _end(d: Detection, frame_ms: int) -> int:
+    return d.end_ms if d.end_ms is not None and d.end_ms > d.start_ms else d.start_ms + frame_ms
+
+
+def _range(
+    kind: str, name: str, parent: str | None, run: Sequence[Detection], frame_ms: int
+) -> dict[str, Any]:
+    confidences = [d.confidence for d in run if d.confidence is not None]
+    data: dict[str, Any] = {}
+    if kind == "label":
+        parents = run[0].data.get("Parents") or []
+        data["parents"] = list(parents)
+    return {
+        "kind": kind,
+        "name": name,
+        "parent": parent,
+        "seq": 0,
+        "start_ms": run[0].start_ms,
+        "end_ms": max(_end(d, frame_ms) for d in run),
+        "start_frame": None,
+        "end_frame": None,
+        "max_confidence": max(confidences) if confidences else None,
+        "detections": len(run),
+        "data": data,
+    }
+
+
+def content_range(cues: Sequence[tuple[str, int, int]]) -> tuple[int, int] | None:
+    """First Content cue start to last Content cue end; None without Content cues."""
+    content = [(s, e) for name, s, e in cues if name == "Content"]
+    if not content:
+        return None
+    return min(s for s, _ in content), max(e for _, e in content)

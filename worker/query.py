@@ -1,0 +1,221 @@
+"""Read side shared by the CLI and (later) the HTTP API: status, timeline, queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from models import AnalysisJob, Clip, JobState, TimelineRange, Video
+from worker.errors import NotFoundError
+from worker.pipeline.timeline import content_range
+
+TIMELINE_SCHEMA = "vidx.timeline/1"
+QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
+
+
+def _video(session: Session, video_id: str) -> Video:
+    video = session.get(Video, video_id)
+    if video is None:
+        raise NotFoundError(f"no video with id {video_id!r}")
+    return video
+
+
+def content_range_of(session: Session, video_id: str) -> tuple[int, int] | None:
+    cues = session.execute(
+        select(TimelineRange.name, TimelineRange.start_ms, TimelineRange.end_ms).where(
+            TimelineRange.video_id == video_id, TimelineRange.kind == "cue"
+        )
+    ).all()
+    return content_range([(n, s, e) for n, s, e in cues])
+
+
+def video_status(session: Session, video_id: str) -> dict[str, Any]:
+    video = _video(session, video_id)
+    jobs = session.scalars(
+        select(AnalysisJob).where(AnalysisJob.video_id == video_id).order_by(AnalysisJob.id)
+    ).all()
+    features = {j.feature: {"status": j.state, "message": j.message} for j in jobs}
+    clip_kinds = set(
+        session.scalars(select(Clip.kind).where(Clip.video_id == video_id).distinct()).all()
+    )
+    wanted_clips = {"shots": "shot", "content": "content"}
+    clips_ok = all(wanted_clips[k] in clip_kinds for k in video.requested_clips)
+    if any(j.state == JobState.FAILED for j in jobs):
+        status = "FAILED"
+    elif (
+        all(f in features for f in video.requested_features)
+        and all(j.state == JobState.SUCCEEDED for j in jobs)
+        and clips_ok
+    ):
+        status = "INDEXED"
+    else:
+        status = "PROCESSING"
+    return {"video_id": video.id, "status": status, "features": features}
+
+
+def list_videos(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+    ids = session.scalars(select(Video.id).order_by(Video.created_at.desc()).limit(limit)).all()
+    out = []
+    for vid in ids:
+        st = video_status(session, vid)
+        st["filename"] = session.get_one(Video, vid).filename
+        out.append(st)
+    return out
+
+
+def _ranges(session: Session, video_id: str, kind: str) -> Sequence[TimelineRange]:
+    return session.scalars(
+        select(TimelineRange)
+        .where(TimelineRange.video_id == video_id, TimelineRange.kind == kind)
+        .order_by(TimelineRange.start_ms, TimelineRange.seq)
+    ).all()
+
+
+def timeline(session: Session, video_id: str) -> dict[str, Any]:
+    """The `vidx.timeline/1` document (DESIGN.md, Contracts)."""
+    video = _video(session, video_id)
+    jobs = session.scalars(select(AnalysisJob).where(AnalysisJob.video_id == video_id)).all()
+    clips = session.scalars(
+        select(Clip).where(Clip.video_id == video_id).order_by(Clip.kind.desc(), Clip.seq)
+    ).all()
+    rng = content_range_of(session, video_id)
+    return {
+        "schema": TIMELINE_SCHEMA,
+        "video": {
+            "id": video.id,
+            "source": video.source,
+            "duration_ms": video.duration_ms,
+            "fps": video.fps_text,
+            "frame_count": video.frame_count,
+            "width": video.width,
+            "height": video.height,
+        },
+        "features": {
+            j.feature: {"status": j.state, "engine": j.engine, "model_version": j.model_version}
+            for j in jobs
+        },
+        "shots": [
+            {
+                "index": r.seq,
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+                "start_frame": r.start_frame,
+                "end_frame": r.end_frame,
+                "confidence": r.max_confidence,
+            }
+            for r in _ranges(session, video_id, "shot")
+        ],
+        "technical_cues": [
+            {
+                "type": r.name,
+                "start_ms": r.start_ms,
+                "end_ms": r.end_ms,
+                "confidence": r.max_confidence,
+            }
+            for r in _ranges(session, video_id, "cue")
+        ],
+        "labels": [
+            {
+                "name": r.name,
+                "parents": list(r.data.get("parents", [])),
+                **_span(r),
+            }
+            for r in _ranges(session, video_id, "label")
+        ],
+        "moderation": [
+            {"name": r.name, "parent": r.parent or "", **_span(r)}
+            for r in _ranges(session, video_id, "moderation")
+        ],
+        "faces": [
+            {**_span(r), "attributes": dict(r.data.get("attributes", {}))}
+            for r in _ranges(session, video_id, "face")
+        ],
+        "content_range_ms": list(rng) if rng else None,
+        "clips": [
+            {
+                "kind": c.kind,
+                "index": c.seq,
+                "start_ms": c.start_ms,
+                "end_ms": c.end_ms,
+                "path": c.path,
+                "mode": c.mode,
+            }
+            for c in clips
+        ],
+    }
+
+
+def _span(r: TimelineRange) -> dict[str, Any]:
+    return {
+        "start_ms": r.start_ms,
+        "end_ms": r.end_ms,
+        "max_confidence": r.max_confidence,
+        "detections": r.detections,
+    }
+
+
+@dataclass(frozen=True)
+class QueryFilter:
+    video_id: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    min_confidence: float | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+    limit: int = 1000
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    video_id: str
+    kind: str
+    name: str
+    parent: str | None
+    start_ms: int
+    end_ms: int
+    confidence: float | None
+    detections: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def query_statement(f: QueryFilter) -> Select[tuple[TimelineRange]]:
+    stmt = select(TimelineRange)
+    if f.video_id:
+        stmt = stmt.where(TimelineRange.video_id == f.video_id)
+    if f.kind:
+        stmt = stmt.where(TimelineRange.kind == f.kind)
+    if f.name:
+        stmt = stmt.where(TimelineRange.name == f.name)
+    if f.min_confidence is not None:
+        stmt = stmt.where(TimelineRange.max_confidence >= f.min_confidence)
+    # ranges overlapping the half-open window [from, to)
+    if f.from_ms is not None:
+        stmt = stmt.where(TimelineRange.end_ms > f.from_ms)
+    if f.to_ms is not None:
+        stmt = stmt.where(TimelineRange.start_ms < f.to_ms)
+    order = (TimelineRange.video_id, TimelineRange.start_ms, TimelineRange.kind, TimelineRange.seq)
+    return stmt.order_by(*order).limit(f.limit)
+
+
+def run_query(session: Session, f: QueryFilter) -> list[QueryRow]:
+    if f.video_id:
+        _video(session, f.video_id)
+    return [
+        QueryRow(
+            video_id=r.video_id,
+            kind=r.kind,
+            name=r.name,
+            parent=r.parent,
+            start_ms=r.start_ms,
+            end_ms=r.end_ms,
+            confidence=r.max_confidence,
+            detections=r.detections,
+        )
+        for r in session.scalars(query_statement(f)).all()
+    ]

@@ -184,7 +184,7 @@ class QueryRow:
         return asdict(self)
 
 
-def query_statement(f: QueryFilter) -> Select[tuple[TimelineRange]]:
+def query_statement(f: QueryFilter) -> Select[Any]:
     stmt = select(TimelineRange)
     if f.video_id:
         stmt = stmt.where(TimelineRange.video_id == f.video_id)

@@ -75,6 +75,23 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
     return plans
 
 
+def _existing(
+    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, target: Path
+) -> Clip | None:
+    with ctx.db.session() as s:
+        clip = s.scalar(
+            select(Clip).where(
+                Clip.video_id == video_id,
+                Clip.kind == plan.kind,
+                Clip.seq == plan.seq,
+                Clip.mode == mode,
+            )
+        )
+    if clip is None or (clip.start_ms, clip.end_ms) != (plan.start_ms, plan.end_ms):
+        return None
+    return clip if Path(clip.path) == target and target.exists() else None
+
+
 def _hms(ms: int) -> str:
     return format_hms(ms).replace(":", "-")
 
@@ -102,6 +119,10 @@ def cut_clips(
     made: list[Clip] = []
     for n, plan in enumerate(plans):
         target = folder / plan.filename
+        existing = _existing(ctx, video_id, plan, mode, target)
+        if existing is not None:  # a re-run keeps verified clips instead of cutting again
+            made.append(existing)
+            continue
         result = cut_accurate(source, info, plan.start_ms, plan.end_ms, target)
         clip = Clip(
             video_id=video_id,

@@ -154,3 +154,21 @@ def video_jobs_done(ctx: AppContext, video_id: str) -> bool:
     with ctx.db.session() as s:
         states = s.scalars(select(AnalysisJob.state).where(AnalysisJob.video_id == video_id)).all()
     return all(st in (JobState.SUCCEEDED, JobState.FAILED) for st in states)
+
+
+def video_jobs_succeeded(ctx: AppContext, video_id: str) -> bool:
+    with ctx.db.session() as s:
+        states = s.scalars(select(AnalysisJob.state).where(AnalysisJob.video_id == video_id)).all()
+    return all(st == JobState.SUCCEEDED for st in states)
+
+
+def video_of_job(ctx: AppContext, job_id: int) -> str | None:
+    with ctx.db.session() as s:
+        job = s.get(AnalysisJob, job_id)
+        return job.video_id if job else None
+
+
+def requested_clips(ctx: AppContext, video_id: str) -> tuple[list[str], str]:
+    with ctx.db.session() as s:
+        video = s.get_one(Video, video_id)
+        return list(video.requested_clips), video.clip_mode

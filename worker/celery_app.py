@@ -1,0 +1,49 @@
+"""The Celery app. Configured lazily from Settings: eager (in-process) without a broker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+# Keep every task well under the Redis visibility timeout (DESIGN.md, Jobs).
+VISIBILITY_TIMEOUT_S = 3600
+
+
+def celery_config(broker_url: str | None) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "task_acks_late": True,  # at-least-once: tasks are idempotent
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,  # state lives in the database, not in results
+        "worker_hijack_root_logger": False,
+        "broker_connection_retry_on_startup": True,
+    }
+    if broker_url is None:
+        return {**common, "task_always_eager": True, "task_eager_propagates": True}
+    return {
+        **common,
+        "broker_url": broker_url,
+        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_S},
+    }
+
+
+class VidxCelery(Celery):
+    # Celery calls a subclass's on_configure() method (pre-4.0 hook, still supported)
+    def on_configure(self) -> None:  # type: ignore[override]
+        # read settings when the app is first used, not when this module is imported
+        from worker.context import get_context
+
+        self.conf.update(celery_config(get_context().settings.broker_url))
+
+
+app = VidxCelery("vidx", include=["worker.tasks"], set_as_current=False)
+
+
+def reconfigure(broker_url: str | None) -> None:
+    """Apply settings again (tests switch between eager and a real broker)."""
+    app.conf.update(celery_config(broker_url))
+    if broker_url is None:
+        app.conf.pop("broker_url", None)

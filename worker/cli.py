@@ -1,0 +1,302 @@
+"""The `vidx` command: parses options, calls services, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from worker import cli_output as out
+from worker.cli_progress import RichReporter
+from worker.context import get_context
+from worker.errors import VidxError
+from worker.progress import reporting
+from worker.query import QUERY_KINDS, QueryFilter, list_videos, run_query, timeline, video_status
+from worker.timecode import format_hms, parse_hms
+
+app = typer.Typer(
+    name="vidx",
+    help="Index stored videos: shots, technical cues and more as timestamped timelines; clips.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str) -> typer.Exit:
+    # exactly one line on stderr: callers and scripts read it
+    sys.stderr.write(f"vidx: error: {' '.join(message.split())}\n")
+    return typer.Exit(code=1)
+
+
+def handled(fn: Callable[P, R]) -> Callable[P, R]:
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except VidxError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("vidx: interrupted\n")
+            raise typer.Exit(code=130) from None
+
+    return wrapper
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(out.dumps(obj) + "\n")
+
+
+FEATURES_HELP = "comma-separated: segments, labels, moderation, faces"
+CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"
+
+
+@app.command()
+@handled
+def run(
+    video: Path = typer.Argument(..., help="video file to index"),
+    features: str = typer.Option("segments", help=FEATURES_HELP),
+    engine: str = typer.Option("local", help="analysis engine: local or aws"),
+    clips: str = typer.Option("shots,content", help=CLIPS_HELP),
+    mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Index a video in this process: ingest, analysis, timeline, clips."""
+    from worker.celery_app import reconfigure
+    from worker.service import parse_clip_kinds, parse_features, submit
+
+    ctx = get_context()
+    reconfigure(None)  # `run` always works in-process, broker or not
+    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
+    t0 = time.perf_counter()
+    with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
+        sub = submit(ctx, video, parse_features(features), engine, kinds, mode)
+    elapsed = time.perf_counter() - t0
+    with ctx.db.session() as s:
+        status = video_status(s, sub.video_id)
+        doc = timeline(s, sub.video_id)
+    summary = {
+        "video_id": sub.video_id,
+        "status": status["status"],
+        "features": status["features"],
+        "duration_ms": doc["video"]["duration_ms"],
+        "shots": len(doc["shots"]),
+        "technical_cues": [
+            {"type": c["type"], "start": format_hms(c["start_ms"]), "end": format_hms(c["end_ms"])}
+            for c in doc["technical_cues"]
+        ],
+        "content_range_ms": doc["content_range_ms"],
+        "clips": len(doc["clips"]),
+        "clips_dir": str((ctx.settings.clips_dir / sub.video_id).resolve())
+        if doc["clips"]
+        else None,
+        "elapsed_s": round(elapsed, 2),
+        "x_realtime": round(doc["video"]["duration_ms"] / 1000 / elapsed, 2) if elapsed else None,
+    }
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_summary(summary)
+    if status["status"] == "FAILED":
+        msgs = [f"{f}: {v['message']}" for f, v in status["features"].items() if v["message"]]
+        raise fail(f"{video}: analysis failed ({'; '.join(msgs)})")
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    console.print(f"[bold]video {s['video_id']}[/bold]  {s['status']}")
+    console.print(f"  duration {format_hms(s['duration_ms'])}, {s['shots']} shots")
+    for c in s["technical_cues"]:
+        console.print(f"  {c['type']:<15} {c['start']} - {c['end']}")
+    if s["content_range_ms"]:
+        a, b = s["content_range_ms"]
+        console.print(f"  content         {format_hms(a)} - {format_hms(b)}")
+    if s["clips"]:
+        console.print(f"  {s['clips']} clips in {s['clips_dir']}")
+    console.print(f"  took {s['elapsed_s']} s ({s['x_realtime']}x real time)")
+    console.print(f"next: vidx timeline {s['video_id']}  |  vidx query --video {s['video_id']}")
+
+
+@app.command()
+@handled
+def submit(
+    video: Path = typer.Argument(..., help="video file to index"),
+    features: str = typer.Option("segments", help=FEATURES_HELP),
+    engine: str = typer.Option("local", help="analysis engine: local or aws"),
+    clips: str = typer.Option("none", help=CLIPS_HELP),
+    mode: str = typer.Option("accurate", help="clip cutting mode"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Queue a video for the workers (VIDX_BROKER_URL); prints its id."""
+    from worker.service import parse_clip_kinds, parse_features
+    from worker.service import submit as do_submit
+
+    ctx = get_context()
+    if not ctx.settings.broker_url:
+        raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
+    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
+    sub = do_submit(ctx, video, parse_features(features), engine, kinds, mode)
+    if as_json:
+        _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids})
+    else:
+        sys.stdout.write(sub.video_id + "\n")
+
+
+@app.command()
+@handled
+def status(
+    video_id: str | None = typer.Argument(None, help="a video id; all recent videos without"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Show the state of a video's jobs (or of recent videos)."""
+    from worker.service import ensure_schema
+
+    ctx = get_context()
+    ensure_schema(ctx)
+    with ctx.db.session() as s:
+        result: Any = video_status(s, video_id) if video_id else list_videos(s)
+    if as_json:
+        _print_json(result)
+        return
+    for st in [result] if video_id else result:
+        feats = ", ".join(f"{k}={v['status']}" for k, v in st["features"].items())
+        name = f"  {st['filename']}" if "filename" in st else ""
+        console.print(f"{st['video_id']}  {st['status']:<10} {feats}{name}", highlight=False)
+        for k, v in st["features"].items():
+            if v["message"]:
+                console.print(f"    {k}: {v['message']}", highlight=False)
+
+
+@app.command("timeline")
+@handled
+def timeline_cmd(
+    video_id: str = typer.Argument(..., help="video id"),
+    fmt: str = typer.Option("json", "--format", help="json or csv"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="write to FILE"),
+) -> None:
+    """Print a video's timeline (schema vidx.timeline/1)."""
+    from worker.service import ensure_schema
+
+    if fmt not in ("json", "csv"):
+        raise VidxError(f"timeline format {fmt!r} is not available yet (available: json, csv)")
+    ctx = get_context()
+    ensure_schema(ctx)
+    with ctx.db.session() as s:
+        doc = timeline(s, video_id)
+    text = out.dumps(doc) + "\n" if fmt == "json" else out.timeline_csv(doc)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+@app.command()
+@handled
+def query(
+    video: str | None = typer.Option(None, "--video", help="only this video id"),
+    kind: str | None = typer.Option(None, help=f"one of: {', '.join(QUERY_KINDS)}"),
+    name: str | None = typer.Option(None, help="label name or cue type, e.g. Dog, EndCredits"),
+    min_confidence: float | None = typer.Option(None, help="0-100"),
+    from_: str | None = typer.Option(None, "--from", help="window start HH:MM:SS.mmm"),
+    to: str | None = typer.Option(None, "--to", help="window end HH:MM:SS.mmm"),
+    limit: int = typer.Option(1000, help="at most this many ranges"),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv"),
+) -> None:
+    """Find what is where: ranges overlapping a window, by kind, name, confidence."""
+    from worker.service import ensure_schema
+
+    if kind is not None and kind not in QUERY_KINDS:
+        raise VidxError(f"unknown kind {kind!r} (choose from: {', '.join(QUERY_KINDS)})")
+    if fmt not in ("table", "json", "csv"):
+        raise VidxError(f"unknown format {fmt!r} (choose from: table, json, csv)")
+    try:
+        lo = parse_hms(from_) if from_ else None
+        hi = parse_hms(to) if to else None
+    except ValueError as exc:
+        raise VidxError(str(exc)) from None
+    if lo is not None and hi is not None and hi <= lo:
+        raise VidxError(f"--to ({to}) must be after --from ({from_})")
+    ctx = get_context()
+    ensure_schema(ctx)
+    f = QueryFilter(video, kind, name, min_confidence, lo, hi, limit)
+    with ctx.db.session() as s:
+        rows = run_query(s, f)
+    if fmt == "json":
+        _print_json([r.as_dict() for r in rows])
+    elif fmt == "csv":
+        sys.stdout.write(out.query_csv(rows))
+    else:
+        out.query_table(console, rows)
+
+
+@app.command()
+@handled
+def clips(
+    video_id: str = typer.Argument(..., help="video id"),
+    at: str = typer.Option("shots,content", "--at", help="shots, content or both"),
+    mode: str = typer.Option("accurate", help="copy, accurate or smart"),
+    out_dir: Path | None = typer.Option(None, "--out", help="folder (default: data dir)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Cut (or re-cut) a video's clips at shots and/or its content range."""
+    from worker.pipeline.clips import cut_clips
+    from worker.service import check_mode, ensure_schema, parse_clip_kinds
+
+    check_mode(mode)
+    kinds = parse_clip_kinds(at)
+    ctx = get_context()
+    ensure_schema(ctx)
+    with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
+        made = cut_clips(ctx, video_id, kinds, mode, out_dir)
+    rows = [
+        {"kind": c.kind, "index": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms, "path": c.path}
+        for c in made
+    ]
+    if as_json:
+        _print_json({"video_id": video_id, "clips": rows})
+    else:
+        for r in rows:
+            console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}", highlight=False)
+
+
+@app.command()
+@handled
+def worker(
+    concurrency: int = typer.Option(2, help="worker processes"),
+    loglevel: str = typer.Option("INFO", help="log level"),
+) -> None:
+    """Run a Celery worker that does submitted work (needs VIDX_BROKER_URL)."""
+    from worker.celery_app import app as celery_app
+    from worker.service import ensure_schema
+
+    ctx = get_context()
+    if not ctx.settings.broker_url:
+        raise VidxError("no broker configured: set VIDX_BROKER_URL, e.g. redis://127.0.0.1:6379/0")
+    ensure_schema(ctx)
+    celery_app.worker_main(
+        ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--without-gossip"]
+    )
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    ctx = get_context()
+    ctx.db.upgrade()
+    console.print(f"database at head: {ctx.db.engine.url.render_as_string(hide_password=True)}")
+
+
+def main() -> None:
+    app()

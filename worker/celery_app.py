@@ -46,4 +46,6 @@ def reconfigure(broker_url: str | None) -> None:
     """Apply settings again (tests switch between eager and a real broker)."""
     app.conf.update(celery_config(broker_url))
     if broker_url is None:
-        app.conf.pop("broker_url", None)
+        app.conf.update(task_always_eager=True, broker_url=None)
+    else:
+        app.conf.update(task_always_eager=False, task_eager_propagates=False)

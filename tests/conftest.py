@@ -1,0 +1,97 @@
+"""Shared fixtures: test media, databases (SQLite and PostgreSQL), an app context."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from worker.config import Settings
+from worker.context import AppContext, use_context
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MEDIA = SHARED / "media"
+FIXTURES = SHARED / "fixtures" / "rekognition"
+PG_URL = os.environ.get("VIDX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    try:
+        eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def media() -> Path:
+    if not MEDIA.is_dir():
+        pytest.skip(f"test media not found at {MEDIA} (../shared from the repo root)")
+    return MEDIA
+
+
+@pytest.fixture(scope="session")
+def pg_ok() -> bool:
+    return _pg_available()
+
+
+@pytest.fixture
+def pg_url(pg_ok: bool) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if not pg_ok:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: start it (see README)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vidx.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def make_context(data_dir: Path, database_url: str | None = None) -> AppContext:
+    settings = Settings(data_dir=data_dir, database_url=database_url, broker_url=None)
+    return AppContext(settings)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, db_url: str) -> Iterator[AppContext]:
+    """A migrated context on each database; Celery eager."""
+    from worker.celery_app import reconfigure
+
+    context = make_context(tmp_path / "data", db_url)
+    context.db.upgrade()
+    reconfigure(None)
+    with use_context(context):
+        yield context
+    context.db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_ctx(tmp_path: Path) -> Iterator[AppContext]:
+    from worker.celery_app import reconfigure
+
+    context = make_context(tmp_path / "data", f"sqlite:///{tmp_path / 'vidx.db'}")
+    context.db.upgrade()
+    reconfigure(None)
+    with use_context(context):
+        yield context
+    context.db.engine.dispose()

@@ -1,0 +1,136 @@
+"""Store and collect on SQLite and PostgreSQL: bulk, idempotent, queryable."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models import AnalysisJob, Detection, JobState, TimelineRange, Video
+from tests.conftest import FIXTURES
+from worker.context import AppContext
+from worker.engines.port import Feature
+from worker.media.info import MediaInfo
+from worker.pipeline import ingest, jobs
+from worker.query import QueryFilter, run_query, timeline, video_status
+from worker.timecode import Millis
+
+pytestmark = pytest.mark.integration
+
+SEGMENTS_PAGE = FIXTURES / "netflix_93f8" / "GetSegmentDetection.page1.json"
+
+
+def _fake_video(ctx: AppContext, tmp_path: Path) -> str:
+    # a registered video whose facts match the recorded Netflix result (640x360, 25 fps)
+    src = tmp_path / "netflix.mov"
+    src.write_bytes(b"not read by this test")
+    info = MediaInfo(
+        path=src,
+        size_bytes=21,
+        container="mov",
+        duration_ms=Millis(260040),
+        fps=Fraction(25),
+        cfr=True,
+        frame_count=6501,
+        width=640,
+        height=360,
+        rotation=0,
+        video_codec="h264",
+        pix_fmt="yuv420p",
+        audio_codec="aac",
+        audio_channels=2,
+        audio_sample_rate=44100,
+        start_pts_ms=Millis(0),
+    )
+    with ctx.db.session() as s:
+        video = ingest.register(s, ingest.Inspected(info, "ab" * 32), ["segments"], [], "accurate")
+        return video.id
+
+
+def _plant(ctx: AppContext, job_id: int) -> int:
+    """Put the recorded page where the local engine keeps results; mark the job started."""
+    page = json.loads(SEGMENTS_PAGE.read_text())
+    with ctx.db.session() as s:
+        job = s.get_one(AnalysisJob, job_id)
+        token = job.client_token
+        job.engine_job_id = token
+        job.state = JobState.IN_PROGRESS
+    target = ctx.settings.results_dir / "local" / f"{token}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(page))
+    return len(page["Segments"])
+
+
+def _counts(ctx: AppContext) -> tuple[int, int, int]:
+    with ctx.db.session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Detection)) or 0,
+            s.scalar(select(func.count()).select_from(TimelineRange)) or 0,
+            s.scalar(select(func.count()).select_from(AnalysisJob)) or 0,
+        )
+
+
+def test_collect_pages_every_item_and_is_idempotent(ctx: AppContext, tmp_path: Path) -> None:
+    video_id = _fake_video(ctx, tmp_path)
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], "local")
+    items = _plant(ctx, job_id)
+    engine = ctx.engine("local")
+    # page small, so the 116 items cross NextToken several times
+    pages = list(engine.pages(Feature.SEGMENTS, _token(ctx, job_id), max_results=50))
+    assert [len(p["Segments"]) for p in pages] == [50, 50, 16]
+    assert "NextToken" in pages[0] and "NextToken" not in pages[-1]
+
+    assert jobs.collect_job(ctx, job_id) is JobState.SUCCEEDED
+    first = _counts(ctx)
+    assert first[0] == items
+    assert jobs.collect_job(ctx, job_id) is JobState.SUCCEEDED
+    assert _counts(ctx) == first
+
+    with ctx.db.session() as s:
+        job = s.get_one(AnalysisJob, job_id)
+        assert job.items_collected == items and job.model_version == "1.0"
+        doc = timeline(s, video_id)
+        assert video_status(s, video_id)["status"] == "INDEXED"
+    assert len(doc["shots"]) == items
+    shots = doc["shots"]
+    # contiguous, half-open: each shot ends where the next begins
+    assert all(a["end_ms"] <= b["start_ms"] for a, b in zip(shots, shots[1:], strict=False))
+    assert shots[0]["end_ms"] == shots[1]["start_ms"]
+    assert doc["schema"] == "vidx.timeline/1"
+    assert doc["video"]["fps"] == "25/1"
+    assert doc["content_range_ms"] is None  # the recording has SHOT segments only
+
+
+def _token(ctx: AppContext, job_id: int) -> str:
+    with ctx.db.session() as s:
+        return s.get_one(AnalysisJob, job_id).client_token
+
+
+def test_query_filters_overlap_window(ctx: AppContext, tmp_path: Path) -> None:
+    video_id = _fake_video(ctx, tmp_path)
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], "local")
+    _plant(ctx, job_id)
+    jobs.collect_job(ctx, job_id)
+    with ctx.db.session() as s:
+        rows = run_query(s, QueryFilter(video_id=video_id, kind="shot", from_ms=10_000, to_ms=30_000))
+        all_shots = run_query(s, QueryFilter(video_id=video_id, kind="shot"))
+        high = run_query(s, QueryFilter(kind="shot", min_confidence=99.9))
+    expected = [r for r in all_shots if r.end_ms > 10_000 and r.start_ms < 30_000]
+    assert rows == expected and 0 < len(rows) < len(all_shots)
+    assert all(r.confidence is not None and r.confidence >= 99.9 for r in high)
+    assert len(high) < len(all_shots)
+
+
+def test_job_rows_unique_per_video_feature_params(ctx: AppContext, tmp_path: Path) -> None:
+    video_id = _fake_video(ctx, tmp_path)
+    a = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], "local")
+    b = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], "local")
+    assert a == b
+    with ctx.db.session() as s:
+        token = s.get_one(AnalysisJob, a[0]).client_token
+        video = s.get_one(Video, video_id)
+    assert len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+    assert video.fps_text == "25/1"

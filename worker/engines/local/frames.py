@@ -35,6 +35,8 @@ BATCH_FRAMES = 256  # 256 x 3 x 96 x 54 bytes = 4 MB per batch
 
 _SHOWINFO_FRAME = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)")
 _SHOWINFO_TB = re.compile(r"config in time_base:\s*(\d+)/(\d+)")
+# the input stream line, e.g. "Stream #0:0(und): Video: h264 (High) ..., yuv420p(tv, bt709)"
+_INPUT_RANGE = re.compile(r"Stream #0:\d+.*?: Video: .*?, (\w+)\((tv|pc)\b")
 
 U8Frames = npt.NDArray[np.uint8]
 
@@ -56,6 +58,8 @@ class FrameTimes:
     """Filled while decoding: each frame's pts in seconds (exact), in decode order."""
 
     pts: list[Fraction] = field(default_factory=list)
+    # the source's declared range: "tv" (limited), "pc" (full), None (untagged)
+    source_range: str | None = None
 
     def relative_ms(self) -> list[Fraction]:
         """Milliseconds from the first frame (a file may start at pts 1.075 s)."""
@@ -108,6 +112,7 @@ class _StderrReader(threading.Thread):
         self._pipe = pipe
         self._times = times
         self.tail: deque[str] = deque(maxlen=15)
+        self._output = False  # past the input description
 
     def run(self) -> None:
         time_base = Fraction(1, 1)
@@ -128,6 +133,10 @@ class _StderrReader(threading.Thread):
                 continue
             if "Parsed_showinfo" not in line and line:
                 self.tail.append(line)
+                source = _INPUT_RANGE.search(line)
+                if source is not None and self._times.source_range is None and not self._output:
+                    self._times.source_range = source.group(2)
+                self._output = self._output or line.startswith("Output #")
 
 
 def decode_frames(

@@ -8,8 +8,6 @@ frame rate files and files that start late are timed correctly.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -38,35 +36,14 @@ def _check(name: str, value: float, low: float, high: float) -> None:
         raise EngineError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
 
 
-def _color_range(path: Path, info: MediaInfo) -> str:
+def _color_range(info: MediaInfo, times: FrameTimes) -> str:
     """FULL or LIMITED, as the stream declares it (untagged YUV is limited)."""
-    if (info.pix_fmt or "").startswith("yuvj"):
+    if times.source_range == "pc" or (info.pix_fmt or "").startswith("yuvj"):
         return "FULL"
-    try:
-        out = subprocess.run(
-            [
-                "ffprobe",
-                "-v",
-                "error",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=color_range",
-                "-of",
-                "json",
-                str(path),
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
-        ).stdout
-        streams = json.loads(out).get("streams") or [{}]
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return "LIMITED"  # metadata only: never fail a finished analysis over it
-    return "FULL" if streams[0].get("color_range") in ("pc", "jpeg") else "LIMITED"
+    return "LIMITED"
 
 
-def _video_metadata(path: Path, info: MediaInfo) -> dict[str, Any]:
+def _video_metadata(info: MediaInfo, times: FrameTimes) -> dict[str, Any]:
     first = info.container.split(",")[0]
     return {
         "Codec": info.video_codec,
@@ -75,7 +52,7 @@ def _video_metadata(path: Path, info: MediaInfo) -> dict[str, Any]:
         "FrameRate": float(info.fps),
         "FrameHeight": info.height,
         "FrameWidth": info.width,
-        "ColorRange": _color_range(path, info),
+        "ColorRange": _color_range(info, times),
     }
 
 
@@ -165,7 +142,7 @@ def detect_segments(
         progress(1.0)
     return {
         "JobStatus": "SUCCEEDED",
-        "VideoMetadata": [_video_metadata(Path(path), info)],
+        "VideoMetadata": [_video_metadata(info, times)],
         "AudioMetadata": _audio_metadata(info),
         "Segments": segments,
         "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in types],

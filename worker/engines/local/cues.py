@@ -60,6 +60,7 @@ class CueFeatures:
     def add(self, planes: npt.NDArray[np.uint8]) -> None:
         frames = planes.astype(np.int16)
         y, u, v = frames[:, 0], frames[:, 1], frames[:, 2]
+        pixels = y[0].size
         chroma = np.abs(u - 128) + np.abs(v - 128)
         dx = np.abs(np.diff(y, axis=2))
         dy = np.abs(np.diff(y, axis=1))
@@ -68,24 +69,29 @@ class CueFeatures:
         near[:, :, 1:] |= strong
         near[:, :, :-1] |= strong
         white = (y >= 110) & (chroma < 24)
-        n_white = white.sum(axis=(1, 2))
-        top = frames[:, :, : max(1, frames.shape[2] * 3 // 5)].astype(np.float64)
-        column_spread = top.mean(axis=2).std(axis=2).mean(axis=1)
-        row_spread = top.std(axis=2).mean(axis=(1, 2))
+        n_white = np.count_nonzero(white, axis=(1, 2))
+        # colour bars: columns constant down the top 60 % of rows, varied across them
+        top = frames[:, :, : max(1, frames.shape[2] * 3 // 5)].astype(np.float32)
+        column_mean = top.mean(axis=2)
+        down_var = (top * top).mean(axis=2) - column_mean * column_mean  # E[x^2] - E[x]^2
+        column_spread = column_mean.std(axis=2).mean(axis=1)
+        row_spread = np.sqrt(np.maximum(down_var, 0.0)).mean(axis=(1, 2))
 
-        def mean(mask: npt.NDArray[np.bool_]) -> F64:
-            return np.asarray(mask.mean(axis=(1, 2), dtype=np.float64), dtype=np.float64)
+        def share(mask: npt.NDArray[np.bool_]) -> F64:
+            # count_nonzero: several times faster than mean() on booleans
+            counts: F64 = np.count_nonzero(mask, axis=(1, 2)) / float(mask[0].size)
+            return counts
 
         new = {
-            "nonblack": mean(y > self.black_level),
+            "nonblack": share(y > self.black_level),
             "luma": y.mean(axis=(1, 2), dtype=np.float64),
             "sat": chroma.mean(axis=(1, 2), dtype=np.float64),
-            "dark": mean(y <= 40),
-            "white": n_white / y[0].size,
-            "stroke": (white & near).sum(axis=(1, 2)) / np.maximum(n_white, 1),
-            "textrows": (strong.sum(axis=2) >= 4).mean(axis=1, dtype=np.float64),
-            "smooth": mean((dx[:, 1:, :] <= 4) & (dy[:, :, 1:] <= 4)),
-            "edge": mean(strong),
+            "dark": share(y <= 40),
+            "white": n_white / pixels,
+            "stroke": np.count_nonzero(white & near, axis=(1, 2)) / np.maximum(n_white, 1),
+            "textrows": np.count_nonzero(strong.sum(axis=2) >= 4, axis=1) / strong.shape[1],
+            "smooth": share((dx[:, 1:, :] <= 4) & (dy[:, :, 1:] <= 4)),
+            "edge": share(strong),
             "vertical": column_spread / (row_spread + 1.0),
         }
         for name, values in new.items():

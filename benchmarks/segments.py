@@ -22,6 +22,7 @@ from pathlib import Path
 from scenedetect import ContentDetector, detect
 
 from worker.engines.local.segments import detect_segments
+from worker.media.info import MediaInfo
 from worker.media.probe import probe
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
@@ -73,7 +74,7 @@ def main() -> None:
         info = probe(video)
         seconds = info.duration_ms / 1000
 
-        def ours(video: Path = video) -> list[int]:
+        def ours(video: Path = video, info: MediaInfo = info) -> list[int]:
             response = detect_segments(video, info, segment_types=["SHOT", "TECHNICAL_CUE"])
             shots = [s for s in response["Segments"] if s["Type"] == "SHOT"]
             return [s["StartFrameNumber"] for s in shots[1:]]

@@ -14,6 +14,7 @@ and only then renamed into place; a failure or interruption deletes it.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import subprocess
 from dataclasses import dataclass
@@ -50,18 +51,25 @@ class CutResult:
     mode: str = "accurate"
 
 
+@dataclass(frozen=True)
+class _Expected:
+    frames: int
+    duration_ms: int  # from the first frame's start to the range's end
+    longest_frame_ms: Fraction  # the tolerance for a measured duration
+
+
 def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path) -> CutResult:
     """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`."""
     if not 0 <= start_ms < end_ms <= info.duration_ms:
         raise ValueError(f"bad range [{start_ms}, {end_ms}) for {info.duration_ms} ms of video")
     final = _destination(Path(out))
-    expected_frames = _expected_frames(Path(src), info, start_ms, end_ms)
-    if expected_frames == 0:
+    expected = _expected(Path(src), info, start_ms, end_ms)
+    if expected.frames == 0:
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
     temp = final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
     try:
         _run(_command(Path(src), info, start_ms, end_ms, temp), Path(src), end_ms - start_ms)
-        written = _verify(temp, Path(src), expected_frames, end_ms - start_ms, info)
+        written = _verify(temp, Path(src), expected, info)
         temp.replace(final)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -139,10 +147,12 @@ def _run(command: list[str], src: Path, clip_ms: int) -> None:
     )
     try:
         _, stderr = proc.communicate(timeout=timeout)
-    except BaseException:  # timeout, KeyboardInterrupt, a cancelled task: stop ffmpeg
-        proc.kill()
-        proc.wait()
-        raise MediaToolError(f"{src}: cut interrupted, ffmpeg stopped") from None
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        raise MediaToolError(f"{src}: cutting took over {timeout:.0f} s, stopped") from None
+    except BaseException:  # KeyboardInterrupt, a cancelled task: stop ffmpeg, go on raising
+        _stop(proc)
+        raise
     if proc.returncode != 0:
         lines = stderr.decode("utf-8", "replace").strip().splitlines()
         reason = lines[-1] if lines else f"exit status {proc.returncode}"
@@ -151,32 +161,47 @@ def _run(command: list[str], src: Path, clip_ms: int) -> None:
         raise MediaToolError(f"{src}: cutting failed: {reason}")
 
 
-def _verify(
-    temp: Path, src: Path, expected_frames: int, clip_ms: int, info: MediaInfo
-) -> MediaInfo:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def _verify(temp: Path, src: Path, expected: _Expected, info: MediaInfo) -> MediaInfo:
     try:
         written = probe(temp)
     except InputError as exc:
         raise MediaToolError(f"{src}: the cut is not a valid video: {exc.problem}") from None
-    if written.frame_count != expected_frames:
+    if written.frame_count != expected.frames:
         raise MediaToolError(
-            f"{src}: the cut has {written.frame_count} frames, expected {expected_frames}"
+            f"{src}: the cut has {written.frame_count} frames, expected {expected.frames}"
         )
-    longest_frame_ms = 1000 / float(info.fps) if info.cfr else 1000 / 10  # VFR: >= 10 fps
-    if abs(written.duration_ms - clip_ms) > longest_frame_ms + 1:
+    if abs(written.duration_ms - expected.duration_ms) > expected.longest_frame_ms + 1:
         raise MediaToolError(
-            f"{src}: the cut lasts {written.duration_ms} ms, expected about {clip_ms} ms"
+            f"{src}: the cut lasts {written.duration_ms} ms, expected {expected.duration_ms} ms"
         )
     if written.has_audio != info.has_audio:
         raise MediaToolError(f"{src}: the cut lost or gained an audio stream")
     return written
 
 
-def _expected_frames(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> int:
-    """Frames whose start (whole ms from the first frame) lies in [start_ms, end_ms)."""
+def _expected(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> _Expected:
+    """What the clip must hold: the frames whose start (whole ms from the first frame)
+    lies in [start_ms, end_ms)."""
     if info.cfr:
-        return _first_frame_from(end_ms, info.fps) - _first_frame_from(start_ms, info.fps)
-    # VFR: the demuxed timestamps of the range, read from the container (no decoding)
+        first = _first_frame_from(start_ms, info.fps)
+        count = _first_frame_from(end_ms, info.fps) - first
+        return _Expected(count, end_ms - frame_to_ms(first, info.fps), 1000 / info.fps)
+    starts = sorted(ms for ms in _frame_starts_ms(src, info, start_ms, end_ms) if ms < end_ms)
+    if not starts:
+        return _Expected(0, 0, Fraction(0))
+    bounds = [*starts, end_ms]
+    longest = max(b - a for a, b in itertools.pairwise(bounds))
+    return _Expected(len(starts), end_ms - starts[0], Fraction(longest))
+
+
+def _frame_starts_ms(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> set[int]:
+    """Starts (whole ms from the first frame) of the frames at or after start_ms, near
+    the range, from the demuxed timestamps (no decoding)."""
     first = Fraction(info.start_pts_ms + start_ms, 1000)
     window = f"{float(first) - 1:.6f}%{(info.start_pts_ms + end_ms) / 1000 + 1:.6f}"
     try:
@@ -195,7 +220,7 @@ def _expected_frames(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> 
         for p in data.get("packets", [])
         if "pts" in p
     }
-    return sum(1 for ms in starts if start_ms <= ms < end_ms)
+    return {ms for ms in starts if ms >= start_ms}
 
 
 def _first_frame_from(ms: int, fps: Fraction) -> int:

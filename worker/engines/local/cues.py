@@ -23,6 +23,7 @@ programmes, real clips); the margins are noted where they are set.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,7 +242,7 @@ def _fade_tail(start: int, end: int, shots: list[Shot], frame_ms: list[int]) -> 
     luma. Long black after a fade (>= 1 s), a fade-out that ends the file and black
     between a fade-out and a fade-in stay BlackFrames.
     """
-    shot = next(s for s in shots if s.start <= start <= s.end)
+    shot = shots[bisect.bisect_right([s.start for s in shots], start) - 1]
     if start == shot.start or end != shot.end or end + 1 >= len(frame_ms):
         return False
     return frame_ms[end + 1] - frame_ms[start] < 1000

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,8 @@ def detect_segments(
         if progress is not None:
             progress(min(0.99, (batch.start + batch.count) / expected))
 
-    frame_ms = [round_half_up(t) for t in times.relative_ms()]
+    # pts of decoded frames only go forward; a damaged file must not make time run back
+    frame_ms = list(accumulate((round_half_up(t) for t in times.relative_ms()), max))
     score, strong = scores.arrays()
     black = features.black()
     shots = shots_from_cuts(len(frame_ms), detect_cuts(score, strong, black), min_shot_confidence)

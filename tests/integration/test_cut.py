@@ -255,3 +255,24 @@ def test_killed_ffmpeg_leaves_no_file(tmp_path: Path) -> None:
     assert len(errors) == 1 and isinstance(errors[0], MediaToolError)
     assert str(src) in str(errors[0])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_cut_stops_ffmpeg_and_leaves_no_file(tmp_path: Path) -> None:
+    class StopCuttingError(Exception):
+        """Stands in for KeyboardInterrupt or a task's time limit."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise StopCuttingError
+
+    src = MEDIA / "synthetic" / "programme_1080p2997.mov"
+    info = probe(src)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(StopCuttingError):  # not swallowed or turned into another error
+            cut_accurate(src, info, 0, 30030, tmp_path / "long.mp4")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert child_ffmpeg_writing_to(tmp_path) is None
+    assert list(tmp_path.iterdir()) == []

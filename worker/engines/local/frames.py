@@ -119,6 +119,10 @@ class _StderrReader(threading.Thread):
         last: Fraction | None = None
         for raw in self._pipe:
             line = raw.decode("utf-8", "replace").rstrip()
+            if "Parsed_showinfo" not in line:  # (a file name could look like a frame line)
+                if line:
+                    self._other(line)
+                continue
             frame = _SHOWINFO_FRAME.search(line)
             if frame is not None:
                 if frame.group(2) == "NOPTS":  # unseen in practice; keep order monotonic
@@ -130,13 +134,13 @@ class _StderrReader(threading.Thread):
             tb = _SHOWINFO_TB.search(line)
             if tb is not None and int(tb.group(1)) > 0:
                 time_base = Fraction(int(tb.group(1)), int(tb.group(2)))
-                continue
-            if "Parsed_showinfo" not in line and line:
-                self.tail.append(line)
-                source = _INPUT_RANGE.search(line)
-                if source is not None and self._times.source_range is None and not self._output:
-                    self._times.source_range = source.group(2)
-                self._output = self._output or line.startswith("Output #")
+
+    def _other(self, line: str) -> None:
+        self.tail.append(line)
+        source = _INPUT_RANGE.search(line)
+        if source is not None and self._times.source_range is None and not self._output:
+            self._times.source_range = source.group(2)
+        self._output = self._output or line.startswith("Output #")
 
 
 def decode_frames(

@@ -75,9 +75,9 @@ def submit(
     Nothing is written before the input and the options are known to be good.
     """
     check_mode(mode)
-    if clip_kinds and Feature.SEGMENTS not in features:
-        raise VidxError("clips need the segments feature (add it to --features)")
     jobs.check_supported(ctx, features, engine)
+    if clip_kinds and Feature.SEGMENTS not in features:
+        raise VidxError("clips need the segments feature (add it to --features, or --clips none)")
     inspected = ingest.inspect(path)
     ensure_schema(ctx)
     with ctx.db.session() as s:

@@ -41,7 +41,7 @@ def inspect(path: Path) -> Inspected:
     rep.step("probe")
     info = probe(path)
     rep.step("hash", total=1.0)
-    digest = sha256_file(path, progress=rep.advance)
+    digest = sha256_file(path, progress=lambda done, total: rep.advance(done / max(total, 1)))
     return Inspected(info=info, sha256=digest)
 
 

@@ -29,12 +29,14 @@ from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up
 
-# Measured on shots of the test media (first and last frame vs. the source, RGB PSNR):
-# CRF 16 left the noisy VFR phone shots at 40.2 dB, too close to the 40 dB bar; CRF 13
-# keeps every shot >= 42 dB (others 45-60 dB). "faster" matched "medium" within
-# 0.5 dB at similar speed; "veryfast" lost ~0.5 dB on the weakest shot.
-X264_PRESET = "faster"
-X264_CRF = 13
+# Measured on shots of the test media (first and last frame vs. the source, RGB PSNR;
+# CPU seconds for a 7 s 1080p29.97 shot on this 2-core machine):
+#   faster/16  weakest shot 40.2 dB (noisy VFR phone picture): too close to 40 dB
+#   faster/13  42.0 dB, 9.4 s CPU      veryfast/12  41.4 dB, 6.0 s
+#   veryfast/11  42.2 dB, 5.9 s        superfast/11  46.7 dB, 4.0 s but 2-3x the bytes
+# veryfast/11 keeps faster/13's margin over 40 dB for a third less CPU, files ~25% larger.
+X264_PRESET = "veryfast"
+X264_CRF = 11
 AUDIO_KBPS_PER_CHANNEL = 64
 PREROLL_S = 1  # decode from this far before the cut so the AAC decoder has warmed up
 TIMEOUT_BASE_S = 300  # plus TIMEOUT_PER_CLIP_S per second of clip

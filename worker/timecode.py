@@ -70,8 +70,11 @@ def parse_hms(text: str) -> Millis:
     if not 1 <= len(parts) <= 3 or any(p == "" for p in parts):
         raise ValueError(f"not a time: {text!r} (expected HH:MM:SS.mmm)")
     total = Fraction(0)
-    for part in parts:
-        total = total * 60 + Fraction(part)
+    try:
+        for part in parts:
+            total = total * 60 + Fraction(part)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (expected HH:MM:SS.mmm)") from None
     if total < 0:
         raise ValueError(f"negative time: {text!r}")
     return seconds_to_ms(total)

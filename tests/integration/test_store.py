@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,7 @@ def test_collect_pages_every_item_and_is_idempotent(ctx: AppContext, tmp_path: P
     assert len(doc["shots"]) == items
     shots = doc["shots"]
     # contiguous, half-open: each shot ends where the next begins
-    assert all(a["end_ms"] <= b["start_ms"] for a, b in zip(shots, shots[1:], strict=False))
+    assert all(a["end_ms"] <= b["start_ms"] for a, b in pairwise(shots))
     assert shots[0]["end_ms"] == shots[1]["start_ms"]
     assert doc["schema"] == "vidx.timeline/1"
     assert doc["video"]["fps"] == "25/1"
@@ -115,7 +116,9 @@ def test_query_filters_overlap_window(ctx: AppContext, tmp_path: Path) -> None:
     _plant(ctx, job_id)
     jobs.collect_job(ctx, job_id)
     with ctx.db.session() as s:
-        rows = run_query(s, QueryFilter(video_id=video_id, kind="shot", from_ms=10_000, to_ms=30_000))
+        rows = run_query(
+            s, QueryFilter(video_id=video_id, kind="shot", from_ms=10_000, to_ms=30_000)
+        )
         all_shots = run_query(s, QueryFilter(video_id=video_id, kind="shot"))
         high = run_query(s, QueryFilter(kind="shot", min_confidence=99.9))
     expected = [r for r in all_shots if r.end_ms > 10_000 and r.start_ms < 30_000]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, JobState, TimelineRange, Video
@@ -39,11 +39,7 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
         select(AnalysisJob).where(AnalysisJob.video_id == video_id).order_by(AnalysisJob.id)
     ).all()
     features = {j.feature: {"status": j.state, "message": j.message} for j in jobs}
-    clip_kinds = set(
-        session.scalars(select(Clip.kind).where(Clip.video_id == video_id).distinct()).all()
-    )
-    wanted_clips = {"shots": "shot", "content": "content"}
-    clips_ok = all(wanted_clips[k] in clip_kinds for k in video.requested_clips)
+    clips_ok = all(_clips_complete(session, video, k) for k in video.requested_clips)
     if any(j.state == JobState.FAILED for j in jobs):
         status = "FAILED"
     elif (
@@ -55,6 +51,29 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
     else:
         status = "PROCESSING"
     return {"video_id": video.id, "status": status, "features": features}
+
+
+def _clips_complete(session: Session, video: Video, kind: str) -> bool:
+    """Every requested clip exists: one per shot, or the content clip."""
+
+    def count(stmt: Select[Any]) -> int:
+        return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+    made = count(
+        select(Clip.id).where(
+            Clip.video_id == video.id,
+            Clip.kind == ("shot" if kind == "shots" else "content"),
+            Clip.mode == video.clip_mode,
+        )
+    )
+    if kind == "content":
+        return made >= 1
+    shots = count(
+        select(TimelineRange.id).where(
+            TimelineRange.video_id == video.id, TimelineRange.kind == "shot"
+        )
+    )
+    return shots > 0 and made >= shots
 
 
 def list_videos(session: Session, limit: int = 100) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from worker.celery_app import app
 from worker.context import get_context
@@ -44,12 +45,24 @@ def _after_job(job_id: int) -> None:
 
 @app.task(name="vidx.cut_clips")
 def cut_clips(video_id: str) -> None:
+    """Plan the requested clips and cut them in batches, one task per batch."""
     ctx = get_context()
     kinds, mode = jobs.requested_clips(ctx, video_id)
     if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
         return
+    clips.check_request(kinds, mode)
+    for batch in clips.batches(clips.plan_clips(ctx, video_id, kinds)):
+        cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
+
+
+@app.task(name="vidx.cut_clip_batch")
+def cut_clip_batch(video_id: str, items: list[list[Any]], mode: str) -> None:
+    ctx = get_context()
+    kinds, _ = jobs.requested_clips(ctx, video_id)
+    wanted = {(str(kind), int(seq)) for kind, seq in items}
+    plans = [p for p in clips.plan_clips(ctx, video_id, kinds) if (p.kind, p.seq) in wanted]
     try:
-        clips.cut_clips(ctx, video_id, kinds, mode)
+        clips.cut_plans(ctx, video_id, plans, mode)
     except VidxError:
         log.exception("clips of video %s failed", video_id)
         raise

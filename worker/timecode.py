@@ -11,7 +11,10 @@ Millis = NewType("Millis", int)
 def parse_rate(text: str) -> Fraction:
     """'30000/1001' or '25' -> Fraction; raises ValueError on zero or junk."""
     num, _, den = text.partition("/")
-    rate = Fraction(int(num), int(den or "1"))
+    try:
+        rate = Fraction(int(num), int(den or "1"))
+    except ZeroDivisionError:
+        raise ValueError(f"frame rate with a zero denominator: {text!r}") from None
     if rate <= 0:
         raise ValueError(f"frame rate must be positive: {text!r}")
     return rate

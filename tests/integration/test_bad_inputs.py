@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 VIDX = [sys.executable, "-m", "worker"]
 
 
-def vidx(args: list[str], data_dir: Path, db_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def vidx(
+    args: list[str], data_dir: Path, db_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VIDX_DATA_DIR": str(data_dir)}
     env.pop("VIDX_BROKER_URL", None)
     if db_url:
@@ -28,12 +30,18 @@ def vidx(args: list[str], data_dir: Path, db_url: str | None = None) -> subproce
 
 def snapshot(root: Path) -> dict[str, object]:
     """Every file with its size, and row counts of every table of the embedded database."""
-    files = {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
+    files = {
+        str(p.relative_to(root)): p.stat().st_size
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
+    }
     counts: dict[str, int] = {}
     db = root / "vidx.db"
     if db.exists():
         with sqlite3.connect(db) as conn:
-            tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+            tables = [
+                r[0] for r in conn.execute("select name from sqlite_master where type='table'")
+            ]
             counts = {t: conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
     return {"files": files, "rows": counts}
 

@@ -21,6 +21,8 @@ from worker.timecode import format_hms
 CLIP_KINDS = ("shots", "content")
 MODES = ("copy", "accurate", "smart")
 AVAILABLE_MODES = ("accurate",)
+# media re-encoded per task: accurate mode runs at roughly real time on 2 cores
+MAX_BATCH_MEDIA_MS = 15 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,35 @@ def _hms(ms: int) -> str:
     return format_hms(ms).replace(":", "-")
 
 
+def batches(plans: list[ClipPlan], max_media_ms: int = MAX_BATCH_MEDIA_MS) -> list[list[ClipPlan]]:
+    """Group clips so one task re-encodes at most `max_media_ms` of media.
+
+    Keeps each Celery task well under the broker's visibility timeout on long videos;
+    the content clip (often most of the video) comes first, alone if it is long.
+    """
+    out: list[list[ClipPlan]] = []
+    current: list[ClipPlan] = []
+    size = 0
+    for plan in plans:
+        length = plan.end_ms - plan.start_ms
+        if current and size + length > max_media_ms:
+            out.append(current)
+            current, size = [], 0
+        current.append(plan)
+        size += length
+    if current:
+        out.append(current)
+    return out
+
+
+def check_request(kinds: list[str], mode: str) -> None:
+    if mode not in AVAILABLE_MODES:
+        raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
+    bad = [k for k in kinds if k not in CLIP_KINDS]
+    if bad:
+        raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
+
+
 def cut_clips(
     ctx: AppContext,
     video_id: str,
@@ -103,12 +134,18 @@ def cut_clips(
     mode: str = "accurate",
     out: Path | None = None,
 ) -> list[Clip]:
-    if mode not in AVAILABLE_MODES:
-        raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
-    bad = [k for k in kinds if k not in CLIP_KINDS]
-    if bad:
-        raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
-    plans = plan_clips(ctx, video_id, kinds)
+    check_request(kinds, mode)
+    return cut_plans(ctx, video_id, plan_clips(ctx, video_id, kinds), mode, out)
+
+
+def cut_plans(
+    ctx: AppContext,
+    video_id: str,
+    plans: list[ClipPlan],
+    mode: str = "accurate",
+    out: Path | None = None,
+) -> list[Clip]:
+    """Cut each planned clip (skipping ones already verified) and register it."""
     with ctx.db.session() as s:
         source = Path(s.get_one(Video, video_id).source)
     info = probe(source)

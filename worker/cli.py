@@ -30,7 +30,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-console = Console()
+console = Console(highlight=False)
 P = ParamSpec("P")
 R = TypeVar("R")
 

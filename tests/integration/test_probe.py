@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import ffmpeg
 import pytest
 
 from worker.errors import InputError
@@ -55,10 +56,35 @@ def test_bad_input_is_refused_with_its_problem(name: str, problem: str) -> None:
     assert "\n" not in message
 
 
-def test_truncated_faststart_names_the_promise() -> None:
+def test_truncated_faststart_is_caught_by_its_box_sizes() -> None:
     # ffprobe alone accepts this file and promises 1463 frames / 58.52 s
-    with pytest.raises(InputError, match=r"58\.52 s of video"):
+    with pytest.raises(InputError, match=r"truncated: the mdat box needs \d+ bytes more"):
         probe(MEDIA / "bad" / "truncated_faststart.mp4")
+
+
+def remux(src: Path, out: Path, **options: Any) -> Path:
+    ffmpeg.run(ffmpeg.input(str(src)).output(str(out), c="copy", **options), quiet=True)
+    return out
+
+
+def test_mp4_missing_only_part_of_its_last_frame_is_truncated(tmp_path: Path) -> None:
+    whole = remux(MEDIA / "real" / "counter.mp4", tmp_path / "whole.mp4", movflags="+faststart")
+    assert probe(whole).frame_count == 30
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[:-500])
+    with pytest.raises(InputError, match=r"cut\.mp4: truncated: the mdat box needs 500 bytes"):
+        probe(cut)
+
+
+def test_truncated_matroska_is_caught_by_demuxing_its_end(tmp_path: Path) -> None:
+    # no box sizes to check: the header's duration promises 58.5 s, the data stops at 20 s
+    whole = remux(MEDIA / "synthetic" / "programme_720p25.mp4", tmp_path / "whole.mkv")
+    assert probe(whole).frame_count == 1463
+    cut = tmp_path / "cut.mkv"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(InputError, match=r"promises 58\.5\d s of video, the data ends at 2\d\."):
+        probe(cut)
 
 
 def test_probe_costs_a_small_fraction_of_the_duration() -> None:

@@ -144,9 +144,12 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
 
 def _run(command: list[str], src: Path, clip_ms: int) -> None:
     timeout = TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_ms / 1000
-    proc = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    try:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise MediaToolError(f"{src}: cannot run ffmpeg: {exc.strerror}") from None
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -3,12 +3,8 @@
 Every refusal is an InputError naming the file and one short problem; ffmpeg.Error and
 other vendor failures never leave this module.
 
-Truncation: a file cut short with its index (moov) in front still probes cleanly and
-promises every frame. Decoding it all to find out would cost a full decode, so we ask
-the demuxer (no decoding) for the packets of the last few seconds the index promises:
-a whole file returns packets up to the promised end, a truncated one returns none or
-stops early, and no packet may reference bytes beyond the end of the file. The cost
-is one seek and a few seconds of demuxing, independent of the file's length.
+Truncated files are found without decoding (see completeness.py): one seek and a few
+seconds of demuxing at the end, independent of the file's length.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +19,7 @@ from typing import Any
 import ffmpeg
 
 from worker.errors import InputError, MediaToolError
+from worker.media.completeness import Packet, box_overrun, looks_like_iso_bmff, tail_problem
 from worker.media.info import MediaInfo
 from worker.timecode import frame_to_ms, parse_rate, seconds_to_ms
 
@@ -31,20 +27,11 @@ MAX_SIDE = 8192  # pixels; the largest width or height we decode
 MAX_PIXELS = 8192 * 4320  # DCI 8K; one decoded frame stays under ~55 MB (yuv420p)
 TAIL_SECONDS = 3  # how much of the end is demuxed to prove the data is there
 COUNT_PACKETS_MAX_BYTES = 1 << 30  # above this, estimate frame count instead of demuxing
-_ISO_BMFF_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"}
 _IMAGE_FORMATS = {"image2", "image2pipe"}  # plus every "*_pipe" image demuxer
 
 _TOO_LARGE = re.compile(r"Picture size (\d+)x(\d+) exceeds")
 
 JSON = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _Packet:
-    stream_index: int
-    pts: int | None
-    duration: int
-    end_byte: int | None  # pos + size: first byte after the packet
 
 
 def probe(path: Path) -> MediaInfo:
@@ -70,6 +57,9 @@ def probe(path: Path) -> MediaInfo:
     time_base = _rate(video.get("time_base")) or Fraction(1, 1000)
     start = _seconds(video.get("start_time")) or _seconds(fmt.get("start_time")) or Fraction(0)
     claimed_end = _claimed_end(fmt, video, start)
+    iso_bmff = looks_like_iso_bmff(path)
+    if iso_bmff and (problem := box_overrun(path, size)):
+        raise InputError(path, problem)
     packets = _read_tail(path, claimed_end, start)
     # (pts, duration) of the demuxed video packets, in presentation order
     frames = sorted(
@@ -77,7 +67,9 @@ def probe(path: Path) -> MediaInfo:
         for p in packets
         if p.stream_index == video["index"] and p.pts is not None
     )
-    _check_complete(path, size, packets, frames, time_base, claimed_end, video)
+    exact = iso_bmff and "duration" in video  # the end comes from the sample index
+    if problem := tail_problem(size, packets, frames, time_base, claimed_end, exact):
+        raise InputError(path, problem)
 
     deltas = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
     fps, cfr = _frame_rate(video, [d * time_base for d in deltas], time_base)
@@ -150,18 +142,12 @@ def _failure_problem(path: Path, stderr: bytes) -> str:
     huge = _TOO_LARGE.search(text)
     if huge:
         return _too_large(int(huge[1]), int(huge[2]))
-    if "moov atom not found" in text and _looks_like_iso_bmff(path):
+    if "moov atom not found" in text and looks_like_iso_bmff(path):
         # an MP4/MOV that starts properly but whose index never arrived: cut short
         return "truncated: moov atom not found"
     if "Permission denied" in text:
         return "permission denied"
     return f"not a media file (ffprobe: {last})"
-
-
-def _looks_like_iso_bmff(path: Path) -> bool:
-    with path.open("rb") as f:
-        head = f.read(8)
-    return len(head) == 8 and head[4:8] in _ISO_BMFF_BOXES
 
 
 def _first_stream(streams: list[JSON], kind: str) -> JSON | None:
@@ -224,56 +210,18 @@ def _claimed_end(fmt: JSON, video: JSON, start: Fraction) -> Fraction | None:
     return (_seconds(fmt.get("start_time")) or Fraction(0)) + fmt_duration
 
 
-def _read_tail(path: Path, claimed_end: Fraction | None, start: Fraction) -> list[_Packet]:
+def _read_tail(path: Path, claimed_end: Fraction | None, start: Fraction) -> list[Packet]:
     """Packets (all streams, demuxed, not decoded) from TAIL_SECONDS before the end."""
     options: dict[str, Any] = {
         "v": "error",
+        "fflags": "+discardcorrupt",  # drop a packet cut short instead of passing it on
         "show_entries": "packet=stream_index,pts,duration,pos,size",
     }
     if claimed_end is not None:
         seek = max(start, claimed_end - TAIL_SECONDS)
         options["read_intervals"] = f"{float(seek):.6f}%"
     data = _ffprobe(path, **options)
-    return [_packet(p) for p in data.get("packets", [])]
-
-
-def _packet(raw: JSON) -> _Packet:
-    pos, size = raw.get("pos"), raw.get("size")
-    end_byte = int(pos) + int(size) if pos is not None and size is not None else None
-    pts = raw.get("pts")
-    return _Packet(
-        stream_index=int(raw["stream_index"]),
-        pts=int(pts) if pts is not None else None,
-        duration=int(raw.get("duration") or 0),
-        end_byte=end_byte,
-    )
-
-
-def _check_complete(
-    path: Path,
-    size: int,
-    packets: list[_Packet],
-    frames: list[tuple[int, int]],
-    time_base: Fraction,
-    claimed_end: Fraction | None,
-    video: JSON,
-) -> None:
-    promised = f"{float(claimed_end):.2f} s" if claimed_end is not None else "more"
-    if not frames:
-        raise InputError(
-            path, f"truncated: the header promises {promised} of video, the end is missing"
-        )
-    if any(p.end_byte is not None and p.end_byte > size for p in packets):
-        raise InputError(path, "truncated: packets reference bytes past the end of the file")
-    if claimed_end is None or video.get("duration") is None:
-        return  # no exact promise to hold the data to (e.g. Matroska without stream duration)
-    data_end = sum(frames[-1]) * time_base
-    if data_end < claimed_end - Fraction(1, 2):
-        raise InputError(
-            path,
-            f"truncated: the header promises {promised} of video, "
-            f"the data ends at {float(data_end):.2f} s",
-        )
+    return [Packet.from_ffprobe(p) for p in data.get("packets", [])]
 
 
 def _frame_rate(video: JSON, deltas: list[Fraction], time_base: Fraction) -> tuple[Fraction, bool]:

@@ -24,6 +24,7 @@ from scenedetect import ContentDetector, detect
 from worker.engines.local.segments import detect_segments
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
+from worker.testing.metrics import cut_f1
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 DEFAULT = [
@@ -33,19 +34,6 @@ DEFAULT = [
     "synthetic/programme_prores.mov",
     "synthetic/programme.webm",
 ]
-
-
-def cut_f1(found: list[int], truth: list[int], tolerance: int = 1) -> float:
-    if not found and not truth:
-        return 1.0
-    unmatched = list(found)
-    hits = 0
-    for cut in truth:
-        match = next((f for f in unmatched if abs(f - cut) <= tolerance), None)
-        if match is not None:
-            unmatched.remove(match)
-            hits += 1
-    return 2 * hits / (len(found) + len(truth))
 
 
 def best_of(repeat: int, run: Callable[[], list[int]]) -> tuple[float, list[int]]:

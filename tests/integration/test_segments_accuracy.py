@@ -19,6 +19,7 @@ from worker.engines.local.frames import FrameTimes, decode_frames
 from worker.engines.local.segments import detect_segments
 from worker.errors import MediaToolError
 from worker.media.probe import probe
+from worker.testing.metrics import cut_f1
 from worker.timecode import frame_to_ms
 
 pytestmark = pytest.mark.integration
@@ -81,19 +82,6 @@ def cues(response: Response) -> list[tuple[str, int, int]]:
         end = nxt if nxt is not None else response["VideoMetadata"][0]["DurationMillis"]
         out.append((seg["TechnicalCueSegment"]["Type"], seg["StartTimestampMillis"], end))
     return out
-
-
-def cut_f1(found: list[int], truth: list[int], tolerance: int = 1) -> float:
-    if not found and not truth:
-        return 1.0
-    unmatched = list(found)
-    hits = 0
-    for cut in truth:
-        match = next((f for f in unmatched if abs(f - cut) <= tolerance), None)
-        if match is not None:
-            unmatched.remove(match)
-            hits += 1
-    return 2 * hits / (len(found) + len(truth))
 
 
 def content_range(response: Response) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,6 +27,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _remember_pid(_dbapi_conn: Any, record: Any) -> None:
+    record.info["pid"] = os.getpid()
+
+
+def _refuse_other_pid(_dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    # A pooled connection made before a fork (the Celery prefork pool forks after `vidx worker`
+    # checked the schema) must never be used by the child: parent and children would talk over
+    # one server session and corrupt it (seen as psycopg's DuplicatePreparedStatement). The pool
+    # then discards it, without closing the parent's socket, and connects afresh.
+    # (SQLAlchemy docs: "Using Connection Pools with Multiprocessing or os.fork()".)
+    if record.info.get("pid") != os.getpid():
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise exc.DisconnectionError("connection belongs to another process (forked)")
+
+
+def _fork_safe(engine: Engine) -> Engine:
+    event.listen(engine, "connect", _remember_pid)
+    event.listen(engine, "checkout", _refuse_other_pid)
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -33,10 +55,10 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return _fork_safe(engine)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return _fork_safe(create_engine(url, pool_pre_ping=True))
 
 
 @lru_cache(maxsize=8)

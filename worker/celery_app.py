@@ -49,3 +49,24 @@ def reconfigure(broker_url: str | None) -> None:
         app.conf.update(task_always_eager=True, broker_url=None)
     else:
         app.conf.update(task_always_eager=False, task_eager_propagates=False)
+
+
+def check_broker(timeout_s: int = 5) -> None:
+    """Raise VidxError unless the broker takes a connection (nothing to check when eager).
+
+    `submit` calls this before it registers anything, so an unreachable broker is one clear
+    error line, not a kombu traceback after a video was registered with no work queued.
+    """
+    from kombu.exceptions import OperationalError
+
+    from worker.errors import VidxError
+
+    if app.conf.task_always_eager:
+        return
+    with app.connection_for_write() as conn:
+        try:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=1, timeout=timeout_s
+            )
+        except (OperationalError, OSError) as exc:
+            raise VidxError(f"cannot reach the broker at {conn.as_uri()}: {exc}") from None

@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from worker.celery_app import check_broker
 from worker.context import AppContext
 from worker.db import alembic_config
 from worker.engines.port import Feature
@@ -80,6 +81,7 @@ def submit(
         raise VidxError("clips need the segments feature (add it to --features, or --clips none)")
     inspected = ingest.inspect(path)
     ensure_schema(ctx)
+    check_broker()
     with ctx.db.session() as s:
         video = ingest.register(s, inspected, [f.value for f in features], clip_kinds, mode)
         video_id = video.id

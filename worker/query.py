@@ -40,7 +40,8 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
     ).all()
     features = {j.feature: {"status": j.state, "message": j.message} for j in jobs}
     clips_ok = all(_clips_complete(session, video, k) for k in video.requested_clips)
-    if any(j.state == JobState.FAILED for j in jobs):
+    clips_error = video.extra.get("clips_error")
+    if any(j.state == JobState.FAILED for j in jobs) or clips_error:
         status = "FAILED"
     elif (
         all(f in features for f in video.requested_features)
@@ -50,7 +51,10 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
         status = "INDEXED"
     else:
         status = "PROCESSING"
-    return {"video_id": video.id, "status": status, "features": features}
+    result: dict[str, Any] = {"video_id": video.id, "status": status, "features": features}
+    if clips_error:
+        result["clips"] = {"status": "FAILED", "message": clips_error}
+    return result
 
 
 def _clips_complete(session: Session, video: Video, kind: str) -> bool:

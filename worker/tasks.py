@@ -63,6 +63,8 @@ def cut_clip_batch(video_id: str, items: list[list[Any]], mode: str) -> None:
     plans = [p for p in clips.plan_clips(ctx, video_id, kinds) if (p.kind, p.seq) in wanted]
     try:
         clips.cut_plans(ctx, video_id, plans, mode)
-    except VidxError:
+    except Exception as exc:
+        # recorded on the video so `status` says FAILED instead of PROCESSING forever
+        clips.record_failure(ctx, video_id, str(exc) if isinstance(exc, VidxError) else repr(exc))
         log.exception("clips of video %s failed", video_id)
         raise

@@ -119,6 +119,19 @@ def batches(plans: list[ClipPlan], max_media_ms: int = MAX_BATCH_MEDIA_MS) -> li
     return out
 
 
+def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
+    with ctx.db.session() as s:
+        video = s.get_one(Video, video_id)
+        video.extra = {**video.extra, "clips_error": message[:2000]}
+
+
+def _clear_failure(ctx: AppContext, video_id: str) -> None:
+    with ctx.db.session() as s:
+        video = s.get_one(Video, video_id)
+        if "clips_error" in video.extra:
+            video.extra = {k: v for k, v in video.extra.items() if k != "clips_error"}
+
+
 def check_request(kinds: list[str], mode: str) -> None:
     if mode not in AVAILABLE_MODES:
         raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
@@ -151,6 +164,7 @@ def cut_plans(
     info = probe(source)
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    _clear_failure(ctx, video_id)
     rep = reporter()
     rep.step("clips", total=1.0)
     made: list[Clip] = []

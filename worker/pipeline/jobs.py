@@ -101,6 +101,10 @@ def start_job(ctx: AppContext, job_id: int) -> bool:
     except VidxError as exc:
         _set_state(ctx, job_id, JobState.FAILED, str(exc))
         return False
+    except Exception as exc:
+        # never leave a job half-way: record the failure, then let the task log it
+        _set_state(ctx, job_id, JobState.FAILED, _internal(exc))
+        raise
     with ctx.db.session() as s:
         job = s.get_one(AnalysisJob, job_id)
         job.engine_job_id = engine_job_id
@@ -146,7 +150,14 @@ def collect_job(ctx: AppContext, job_id: int) -> JobState:
     except VidxError as exc:
         _set_state(ctx, job_id, JobState.FAILED, str(exc))
         return JobState.FAILED
+    except Exception as exc:
+        _set_state(ctx, job_id, JobState.FAILED, _internal(exc))
+        raise
     return JobState.SUCCEEDED
+
+
+def _internal(exc: Exception) -> str:
+    return f"internal error: {type(exc).__name__}: {exc}"[:2000]
 
 
 def video_jobs_done(ctx: AppContext, video_id: str) -> bool:

@@ -65,7 +65,7 @@ def test_clip_failure_marks_the_video_failed(
     (job_id,) = jobs.create_jobs(sqlite_ctx, video_id, [Feature.SEGMENTS], "local")
     assert jobs.start_job(sqlite_ctx, job_id) and jobs.collect_job(sqlite_ctx, job_id)
     src.unlink()  # the source went away before the clips were cut
-    with pytest.raises(Exception, match="moving.mp4"):
+    with pytest.raises(Exception, match=r"moving\.mp4"):
         tasks.cut_clips.delay(video_id)
     with sqlite_ctx.db.session() as s:
         st = video_status(s, video_id)

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     sns_topic_arn: str | None = None
     sqs_queue_url: str | None = None
     rekognition_role_arn: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="Redis for job slots; default: the broker when it is Redis"
+    )
+    labels_aggregate_by: str = Field(default="TIMESTAMPS", pattern="^(TIMESTAMPS|SEGMENTS)$")
+    sns_verify_signature: bool | None = Field(
+        default=None, description="check SNS signatures; default: on unless AWS_ENDPOINT_URL"
+    )
+    reconcile_after_s: int = Field(default=900, ge=1, description="ask Get* after this wait")
+    slot_lease_s: int = Field(default=3600, ge=10, description="job slot lease, renewed")
+    sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
 
     @property
     def effective_database_url(self) -> str:

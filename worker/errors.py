@@ -32,3 +32,32 @@ class EngineError(VidxError):
 
 class FeatureNotSupportedError(EngineError):
     """The engine does not implement the requested feature."""
+
+
+# Engine errors the Rekognition adapter translates botocore's ClientError into.
+class ThrottledError(EngineError):
+    """ThrottlingException / ProvisionedThroughputExceededException: back off and retry."""
+
+
+class LimitExceededError(EngineError):
+    """LimitExceededException: too many concurrent jobs; the job goes back to the backlog."""
+
+
+class InvalidInputError(EngineError):
+    """InvalidParameter / InvalidS3Object / VideoTooLarge: the request can never succeed."""
+
+
+class ResultsExpiredError(EngineError):
+    """ResourceNotFound / InvalidPaginationToken: the job's results are gone (kept 7 days)."""
+
+
+class AccessDeniedError(EngineError):
+    """AccessDeniedException: credentials or role lack a permission."""
+
+
+class IdempotencyMismatchError(EngineError):
+    """IdempotentParameterMismatchException: a client token reused with other parameters."""
+
+
+class EngineUnavailableError(EngineError):
+    """InternalServerError or a connection failure: transient, retry later."""

@@ -2,6 +2,7 @@
 
 from models.base import Base, utcnow
 from models.clip import Clip
+from models.dead_letter import DeadLetter
 from models.detection import KINDS, Detection, TimelineRange
 from models.job import AnalysisJob, JobState
 from models.video import Video
@@ -11,6 +12,7 @@ __all__ = [
     "AnalysisJob",
     "Base",
     "Clip",
+    "DeadLetter",
     "Detection",
     "JobState",
     "TimelineRange",

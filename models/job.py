@@ -40,6 +40,10 @@ class AnalysisJob(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     pages_collected: Mapped[int] = mapped_column(Integer, default=0)
     items_collected: Mapped[int] = mapped_column(Integer, default=0)
+    # bumped by `submit --force`: part of the client token, so a restart is a new job
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last reconciler look
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

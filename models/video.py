@@ -34,6 +34,9 @@ class Video(Base):
     audio_channels: Mapped[int | None] = mapped_column(Integer)
     audio_sample_rate: Mapped[int | None] = mapped_column(Integer)
     start_pts_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # where the Rekognition engine reads the video (uploaded, or given as s3://)
+    s3_bucket: Mapped[str | None] = mapped_column(String(255))
+    s3_key: Mapped[str | None] = mapped_column(Text)
     # what the user asked for, so status can say whether the video is fully INDEXED
     requested_features: Mapped[list[str]] = mapped_column(JSONType, default=list)
     requested_clips: Mapped[list[str]] = mapped_column(JSONType, default=list)

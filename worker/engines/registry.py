@@ -15,5 +15,21 @@ def make_engine(name: str, settings: Settings) -> Engine:
 
         return LocalEngine(settings.results_dir / "local")
     if name == "aws":
-        raise VidxError("the aws engine is not available yet (see README: Not done yet)")
+        return _rekognition_engine(settings)
     raise VidxError(f"unknown engine {name!r} (choose from: {', '.join(ENGINES)})")
+
+
+def _rekognition_engine(settings: Settings) -> Engine:
+    from worker.aws.clients import AwsClients
+    from worker.engines.rekognition import NotificationChannel, RekognitionEngine
+
+    topic, role = settings.sns_topic_arn, settings.rekognition_role_arn
+    if bool(topic) != bool(role):  # Rekognition requires both members of the channel
+        raise VidxError(
+            "set both VIDX_SNS_TOPIC_ARN and VIDX_REKOGNITION_ROLE_ARN (completion "
+            "notifications), or neither (the reconciler then polls Get*)"
+        )
+    channel = NotificationChannel(topic, role) if topic and role else None
+    return RekognitionEngine(
+        AwsClients().rekognition, channel, labels_aggregate_by=settings.labels_aggregate_by
+    )

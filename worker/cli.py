@@ -298,6 +298,49 @@ def worker(
     )
 
 
+@app.command("import")
+@handled
+def import_cmd(
+    pages: list[Path] = typer.Argument(..., help="recorded Get* response JSON files, in order"),
+    feature: str = typer.Option(..., "--feature", help="segments, labels, moderation or faces"),
+    video: str | None = typer.Option(None, "--video", help="attach to this video id"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Load recorded Rekognition Get* pages into the store (no media file needed)."""
+    from worker.pipeline.importer import import_pages
+    from worker.service import ensure_schema, parse_features
+
+    feats = parse_features(feature)
+    if len(feats) != 1:
+        raise VidxError(f"--feature takes exactly one feature, got {feature!r}")
+    feat = feats[0]
+    ctx = get_context()
+    ensure_schema(ctx)
+    done = import_pages(ctx, feat, pages, video)
+    if as_json:
+        _print_json({"video_id": done.video_id, "items": done.items})
+    else:
+        sys.stdout.write(done.video_id + "\n")
+
+
+@app.command("reconcile")
+@handled
+def reconcile_cmd(
+    as_json: bool = typer.Option(False, "--json", help="print the counts as JSON"),
+) -> None:
+    """Ask the engine about jobs whose completion notification has not come."""
+    from worker.service import ensure_schema
+    from worker.tasks import reconcile
+
+    ctx = get_context()
+    ensure_schema(ctx)
+    counts = reconcile.apply().get()
+    if as_json:
+        _print_json(counts)
+    else:
+        console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
 @db_app.command("upgrade")
 @handled
 def db_upgrade() -> None:

@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from worker.config import Settings, get_settings
 from worker.db import Database
 from worker.engines.port import Engine
 from worker.engines.registry import make_engine
+
+if TYPE_CHECKING:
+    from worker.aws.clients import AwsClients
+    from worker.aws.limiter import JobSlots
 
 
 @dataclass
@@ -22,6 +27,8 @@ class AppContext:
     _db: Database | None = None
     _engines: dict[str, Engine] = field(default_factory=dict)
     _migrated: bool = False
+    _slots: JobSlots | None = None
+    _aws: AwsClients | None = None
 
     @property
     def db(self) -> Database:
@@ -35,6 +42,36 @@ class AppContext:
             self.db.upgrade()
             self._migrated = True
         return self.db
+
+    @property
+    def aws(self) -> AwsClients:
+        """boto3 clients, made on first use (never at import time)."""
+        if self._aws is None:
+            from worker.aws.clients import AwsClients
+
+            self._aws = AwsClients()
+        return self._aws
+
+    def slots(self, engine: str) -> JobSlots | None:
+        """The job-slot limiter for a remote engine; local analysis is not slot-limited."""
+        if engine == "local":
+            return None
+        if self._slots is None:
+            from worker.aws.limiter import LocalJobSlots, RedisJobSlots
+
+            s = self.settings
+            url = s.redis_url or (
+                s.broker_url if (s.broker_url or "").startswith("redis") else None
+            )
+            if url:
+                import redis
+
+                self._slots = RedisJobSlots(
+                    redis.Redis.from_url(url), s.max_concurrent_jobs, s.slot_lease_s
+                )
+            else:  # in-process: one process, so a local counter is the whole truth
+                self._slots = LocalJobSlots(s.max_concurrent_jobs, s.slot_lease_s)
+        return self._slots
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:

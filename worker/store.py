@@ -19,9 +19,13 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def client_token(sha256: str, feature: str, params: Mapping[str, Any]) -> str:
-    """ClientRequestToken: content hash + feature + parameters, <= 64 chars of [a-zA-Z0-9-_]."""
-    digest = hashlib.sha256(f"{sha256}|{feature}|{params_hash(params)}".encode()).hexdigest()
+def client_token(sha256: str, feature: str, params: Mapping[str, Any], generation: int = 0) -> str:
+    """ClientRequestToken: content hash + feature + parameters (+ restart generation),
+    <= 64 chars of [a-zA-Z0-9-_]."""
+    key = f"{sha256}|{feature}|{params_hash(params)}"
+    if generation:
+        key += f"|g{generation}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"vidx-{feature[:10]}-{digest[:40]}"
 
 

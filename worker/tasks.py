@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
+
+from celery import Task
 
 from worker.celery_app import app
 from worker.context import get_context
-from worker.errors import VidxError
-from worker.pipeline import clips, jobs
+from worker.errors import EngineUnavailableError, ThrottledError, VidxError
+from worker.pipeline import backlog, clips, jobs
+from worker.pipeline.collect import collect_job as collect_step
+from worker.pipeline.start import StartOutcome
+from worker.pipeline.start import start_job as start_step
 
 log = logging.getLogger(__name__)
+
+TRANSIENT = (ThrottledError, EngineUnavailableError)
+MAX_TRANSIENT_RETRIES = 12
+
+
+def backoff_s(retries: int, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter (AWS Architecture Blog's recommendation)."""
+    return random.uniform(0, min(cap, base * 2**retries))
 
 
 @app.task(name="vidx.analyze")
@@ -22,25 +36,60 @@ def analyze(video_id: str, job_ids: list[int]) -> None:
         cut_clips.delay(video_id)
 
 
-@app.task(name="vidx.start_job")
-def start_job(job_id: int) -> None:
-    if jobs.start_job(get_context(), job_id):
+@app.task(name="vidx.start_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
+def start_job(self: Task[Any, Any], job_id: int) -> None:
+    ctx = get_context()
+    try:
+        outcome = start_step(ctx, job_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from None
+    if outcome is StartOutcome.COLLECT_NOW:
         collect_job.delay(job_id)
-    else:
+    elif outcome is StartOutcome.FAILED:
         _after_job(job_id)
+    # WAITING: a notification (or the reconciler) calls collect; BACKLOG: drain_backlog
 
 
-@app.task(name="vidx.collect_job")
-def collect_job(job_id: int) -> None:
-    jobs.collect_job(get_context(), job_id)
+@app.task(name="vidx.collect_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
+def collect_job(self: Task[Any, Any], job_id: int) -> None:
+    ctx = get_context()
+    try:
+        collect_step(ctx, job_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from None
     _after_job(job_id)
 
 
 def _after_job(job_id: int) -> None:
     ctx = get_context()
+    backlog_ids = backlog.startable(ctx)
+    for pending in backlog_ids:  # a slot may have freed: start what waits
+        start_job.delay(pending)
     video_id = jobs.video_of_job(ctx, job_id)
     if video_id is not None and jobs.video_jobs_done(ctx, video_id):
         cut_clips.delay(video_id)
+
+
+@app.task(name="vidx.drain_backlog")
+def drain_backlog() -> int:
+    ids = backlog.startable(get_context())
+    for job_id in ids:
+        start_job.delay(job_id)
+    return len(ids)
+
+
+@app.task(name="vidx.reconcile")
+def reconcile() -> dict[str, int]:
+    """Jobs whose notification never came: ask the engine, then collect or fail them."""
+    from worker.pipeline.reconcile import reconcile as reconcile_step
+
+    report = reconcile_step(get_context())
+    for job_id in report.to_collect:
+        collect_job.delay(job_id)
+    for job_id in report.failed:
+        _after_job(job_id)
+    drain_backlog.delay()
+    return report.counts()
 
 
 @app.task(name="vidx.cut_clips")

@@ -15,6 +15,8 @@ from worker.context import AppContext
 from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import FeatureNotSupportedError
 from worker.pipeline import ingest, jobs
+from worker.pipeline.collect import collect_job
+from worker.pipeline.start import StartOutcome, start_job
 from worker.query import timeline, video_status
 from worker.results import parse_page
 
@@ -78,8 +80,8 @@ def test_pipeline_on_each_database(engine_name: str, ctx: AppContext, media: Pat
     with ctx.db.session() as s:
         video_id = ingest.register(s, inspected, ["segments"], [], "accurate").id
     (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], engine_name)
-    assert jobs.start_job(ctx, job_id) is True
-    assert jobs.collect_job(ctx, job_id) == "SUCCEEDED"
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
     with ctx.db.session() as s:
         doc = timeline(s, video_id)
         assert video_status(s, video_id)["status"] == "INDEXED"
@@ -88,4 +90,4 @@ def test_pipeline_on_each_database(engine_name: str, ctx: AppContext, media: Pat
     assert [s["end_ms"] for s in doc["shots"]] == [s["end_ms"] for s in truth["shots"]]
     assert doc["content_range_ms"] == truth["content_range_ms"]
     # starting again is a no-op: the job already SUCCEEDED
-    assert jobs.start_job(ctx, job_id) is False
+    assert start_job(ctx, job_id) is StartOutcome.DONE

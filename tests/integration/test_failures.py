@@ -12,6 +12,8 @@ from models import AnalysisJob
 from worker.context import AppContext
 from worker.engines.port import Feature, JobRequest, JobState, Progress, ResultPage
 from worker.pipeline import ingest, jobs
+from worker.pipeline.collect import collect_job
+from worker.pipeline.start import StartOutcome, start_job
 from worker.query import video_status
 
 pytestmark = pytest.mark.integration
@@ -46,7 +48,7 @@ def test_unexpected_engine_error_fails_the_job(sqlite_ctx: AppContext, media: Pa
     video_id = _register(sqlite_ctx, media / "synthetic" / "no_audio.mp4", [])
     (job_id,) = jobs.create_jobs(sqlite_ctx, video_id, [Feature.SEGMENTS], "exploding")
     with pytest.raises(RuntimeError):
-        jobs.start_job(sqlite_ctx, job_id)
+        start_job(sqlite_ctx, job_id)
     with sqlite_ctx.db.session() as s:
         job = s.get_one(AnalysisJob, job_id)
         assert job.state == "FAILED"
@@ -63,7 +65,8 @@ def test_clip_failure_marks_the_video_failed(
     shutil.copy(media / "synthetic" / "no_audio.mp4", src)
     video_id = _register(sqlite_ctx, src, ["shots"])
     (job_id,) = jobs.create_jobs(sqlite_ctx, video_id, [Feature.SEGMENTS], "local")
-    assert jobs.start_job(sqlite_ctx, job_id) and jobs.collect_job(sqlite_ctx, job_id)
+    assert start_job(sqlite_ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(sqlite_ctx, job_id) == "SUCCEEDED"
     src.unlink()  # the source went away before the clips were cut
     with pytest.raises(Exception, match=r"moving\.mp4"):
         tasks.cut_clips.delay(video_id)

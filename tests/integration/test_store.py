@@ -16,6 +16,7 @@ from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.media.info import MediaInfo
 from worker.pipeline import ingest, jobs
+from worker.pipeline.collect import collect_job
 from worker.query import QueryFilter, run_query, timeline, video_status
 from worker.timecode import Millis
 
@@ -84,10 +85,16 @@ def test_collect_pages_every_item_and_is_idempotent(ctx: AppContext, tmp_path: P
     assert [len(p["Segments"]) for p in pages] == [50, 50, 16]
     assert "NextToken" in pages[0] and "NextToken" not in pages[-1]
 
-    assert jobs.collect_job(ctx, job_id) is JobState.SUCCEEDED
+    assert collect_job(ctx, job_id) is JobState.SUCCEEDED
     first = _counts(ctx)
     assert first[0] == items
-    assert jobs.collect_job(ctx, job_id) is JobState.SUCCEEDED
+    # a redelivered collect task (at-least-once) finds the job collected: nothing changes
+    assert collect_job(ctx, job_id) is JobState.SUCCEEDED
+    assert _counts(ctx) == first
+    # and one that really runs again (the first died after writing) rewrites the same rows
+    with ctx.db.session() as s:
+        s.get_one(AnalysisJob, job_id).state = JobState.IN_PROGRESS
+    assert collect_job(ctx, job_id) is JobState.SUCCEEDED
     assert _counts(ctx) == first
 
     with ctx.db.session() as s:
@@ -114,7 +121,7 @@ def test_query_filters_overlap_window(ctx: AppContext, tmp_path: Path) -> None:
     video_id = _fake_video(ctx, tmp_path)
     (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], "local")
     _plant(ctx, job_id)
-    jobs.collect_job(ctx, job_id)
+    collect_job(ctx, job_id)
     with ctx.db.session() as s:
         rows = run_query(
             s, QueryFilter(video_id=video_id, kind="shot", from_ms=10_000, to_ms=30_000)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +26,7 @@ import ffmpeg
 from worker.errors import InputError, MediaToolError
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
+from worker.media.runner import run_ffmpeg
 from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up
 
 # Measured on shots of the test media (first and last frame vs. the source, RGB PSNR;
@@ -70,7 +70,9 @@ def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Pa
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
     temp = final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
     try:
-        _run(_command(Path(src), info, start_ms, end_ms, temp), Path(src), end_ms - start_ms)
+        clip_s = (end_ms - start_ms) / 1000
+        command = _command(Path(src), info, start_ms, end_ms, temp)
+        run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
         written = _verify(temp, Path(src), expected, info)
         temp.replace(final)
     except BaseException:
@@ -140,35 +142,6 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
     output = ffmpeg.output(*streams, _target(temp), **options)
     args: list[str] = output.global_args("-nostdin", "-v", "error", "-copyts").compile()
     return args
-
-
-def _run(command: list[str], src: Path, clip_ms: int) -> None:
-    timeout = TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_ms / 1000
-    try:
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-    except OSError as exc:
-        raise MediaToolError(f"{src}: cannot run ffmpeg: {exc.strerror}") from None
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop(proc)
-        raise MediaToolError(f"{src}: cutting took over {timeout:.0f} s, stopped") from None
-    except BaseException:  # KeyboardInterrupt, a cancelled task: stop ffmpeg, go on raising
-        _stop(proc)
-        raise
-    if proc.returncode != 0:
-        lines = stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
-        if proc.returncode < 0:
-            reason = f"ffmpeg was killed by signal {-proc.returncode}"
-        raise MediaToolError(f"{src}: cutting failed: {reason}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.kill()
-    proc.wait()
 
 
 def _verify(temp: Path, src: Path, expected: _Expected, info: MediaInfo) -> MediaInfo:

@@ -1,0 +1,68 @@
+"""Where an engine reads the video: the local file, or an S3 object uploaded once.
+
+For engines that read S3 (Rekognition), the video is checked against the service's
+limits, transcoded locally when its codec or container is not accepted, and uploaded
+under VIDX_S3_PREFIX/<sha256>/<name>; the location is kept on the video so the upload
+happens once however many features and retries follow.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from models import Video
+from worker.context import AppContext
+from worker.engines.port import Engine, VideoSource
+from worker.errors import VidxError
+from worker.media import rekognition_limits
+from worker.media.probe import probe
+from worker.media.transcode import to_h264_mp4
+from worker.progress import reporter
+
+log = logging.getLogger(__name__)
+
+
+def needs_s3(engine: Engine) -> bool:
+    return bool(getattr(engine, "reads_s3", False))
+
+
+def video_source(ctx: AppContext, session: Session, video: Video, engine: Engine) -> VideoSource:
+    if not needs_s3(engine):
+        return VideoSource(video.id, video.sha256 or "", path=Path(video.source))
+    if video.s3_bucket is None or video.s3_key is None:
+        _stage(ctx, video)
+    return VideoSource(video.id, video.sha256 or "", s3_bucket=video.s3_bucket, s3_key=video.s3_key)
+
+
+def _stage(ctx: AppContext, video: Video) -> None:
+    from worker.aws.s3 import ensure_uploaded  # boto3 only where AWS is used
+
+    bucket = ctx.settings.s3_bucket
+    if not bucket:
+        raise VidxError("VIDX_S3_BUCKET is not set: `vidx aws setup` prints the settings to use")
+    if video.sha256 is None:
+        raise VidxError(f"video {video.id} has no local file to upload")
+    path = Path(video.source)
+    info = probe(path)
+    fit = rekognition_limits.check(info)
+    rep = reporter()
+    if fit.needs_transcode:
+        log.info("transcoding %s for Rekognition (%s)", path, fit.reason)
+        rep.step("transcode")
+        target = ctx.settings.data_dir / "transcoded" / f"{video.sha256}.mp4"
+        if not target.exists():
+            to_h264_mp4(path, info, target)
+        path = target
+    rep.step("upload", total=1.0)
+    loc = ensure_uploaded(
+        ctx.aws.s3,
+        path,
+        video.sha256,
+        bucket,
+        ctx.settings.s3_prefix,
+        progress=rep.advance,
+    )
+    video.s3_bucket, video.s3_key = loc.bucket, loc.key

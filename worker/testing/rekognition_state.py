@@ -1,0 +1,363 @@
+"""FakeRekognition: the jobs, faults and record of one account and region.
+
+The fake lives on moto's own Rekognition backend object, so moto's reset (entering
+`mock_aws`, or POST /moto-api/reset on the server) starts every test from a clean
+fake; timers of a reset fake see they are orphaned and do nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.rekognition.models import rekognition_backends
+
+from worker.engines.port import Feature
+from worker.errors import VidxError
+from worker.testing import rekognition_validate as validate
+from worker.testing.rekognition_api import (
+    BY_FEATURE,
+    BY_GET,
+    BY_START,
+    VideoOp,
+    feature_of,
+    service_error,
+)
+from worker.testing.rekognition_faults import Faults, NotificationFault
+from worker.testing.rekognition_jobs import DEFAULTS, FAILED, IN_PROGRESS, SUCCEEDED, Job
+from worker.testing.rekognition_notify import deliver, message, publish
+from worker.testing.rekognition_results import (
+    computed_response,
+    cut_page,
+    planted_response,
+    s3_key,
+)
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+_ATTR = "_vidx_fake"
+_create_lock = threading.Lock()
+Planted = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+def fake_rekognition(
+    account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1"
+) -> FakeRekognition:
+    """The fake of one account and region (made on first use, gone at moto's reset)."""
+    backend = rekognition_backends[account_id][region]
+    with _create_lock:
+        fake = backend.__dict__.get(_ATTR)
+        if not isinstance(fake, FakeRekognition):
+            fake = FakeRekognition(account_id, region)
+            backend.__dict__[_ATTR] = fake
+    return fake
+
+
+class FakeRekognition:
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id, self.region = account_id, region
+        self.complete_after_s = DEFAULTS.complete_after_s
+        self.auto_complete = DEFAULTS.auto_complete
+        self.job_limit = DEFAULTS.job_limit
+        self.faults = Faults()
+        self.calls: Counter[str] = Counter()
+        self.errors: dict[str, Counter[str]] = {}
+        self.notifications: list[dict[str, Any]] = []
+        self.max_in_flight = 0
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._tokens: dict[str, tuple[str, str]] = {}  # ClientRequestToken -> (request, JobId)
+        self._planted: dict[tuple[Feature, str], dict[str, Any]] = {}
+        self._closed = False
+
+    # --- set-up by tests -------------------------------------------------------------
+    def configure(self, **settings: Any) -> None:
+        """complete_after_s (float), auto_complete (bool), job_limit (int, None: none)."""
+        for name, value in settings.items():
+            if name not in ("complete_after_s", "auto_complete", "job_limit"):
+                raise ValueError(f"unknown setting {name!r}")
+            setattr(self, name, value)
+
+    def plant(self, target: str | tuple[str | Feature, str], response: Planted) -> None:
+        """Results for a job id, or for (feature, S3 key) jobs started from now on.
+        `response` is a complete Get* response or the recorded pages of one."""
+        if isinstance(target, str):
+            with self._lock:
+                job = self._job(target)
+                job.result, job.result_source = planted_response(job.op, response), "planted"
+                job.tokens.clear()  # tokens into the old results are stale now
+            return
+        feature, key = target
+        op = BY_FEATURE[feature_of(feature)]
+        with self._lock:
+            self._planted[(op.feature, key)] = planted_response(op, response)
+
+    def fail_next(
+        self, operation: str, error_code: str, count: int = 1, message: str | None = None
+    ) -> None:
+        self.faults.fail_next(operation, error_code, count, message)
+
+    def throttle_ratio(
+        self,
+        p: float,
+        seed: int | None = None,
+        operations: list[str] | None = None,
+        error_code: str = "ThrottlingException",
+    ) -> None:
+        self.faults.throttle_ratio(p, seed, operations, error_code)
+
+    def notification_fault(
+        self, job_id: str | None = None, *, next_jobs: int = 1, **fault: Any
+    ) -> None:
+        """drop / duplicate=N / delay_s=S / early / fail="message", for one existing job
+        (not finished yet) or for the next `next_jobs` jobs started."""
+        spec = NotificationFault(**fault)
+        if job_id is None:
+            self.faults.notify_next_jobs(spec, next_jobs)
+            return
+        with self._lock:
+            job = self._job(job_id)
+            if job.status != IN_PROGRESS:
+                raise ValueError(f"job {job_id} has already finished")
+            job.fault = spec
+
+    # --- driving jobs ----------------------------------------------------------------
+    def finish(
+        self,
+        job_id: str,
+        status: str = SUCCEEDED,
+        message: str | None = None,
+        notification_status: str | None = None,
+    ) -> None:
+        """Complete an IN_PROGRESS job now (manual mode, or ahead of its timer)."""
+        if status not in (SUCCEEDED, FAILED):
+            raise ValueError(f"status must be SUCCEEDED or FAILED, got {status!r}")
+        with self._lock:
+            job = self._job(job_id)
+            if job.status != IN_PROGRESS or job.finishing:
+                raise ValueError(f"job {job_id} has already finished")
+            job.notification_status = notification_status
+        job.cancel_timers()
+        self._complete(job, status, message)
+
+    def renotify(self, job_id: str) -> None:
+        """Publish a finished job's notification once more (a late duplicate)."""
+        with self._lock:
+            job = self._job(job_id)
+            if job.status == IN_PROGRESS:
+                raise ValueError(f"job {job_id} has not finished")
+        self._send(job, copies=1)
+
+    def expire(self, job_id: str) -> None:
+        """Forget a job as the service does after 7 days: Get* -> ResourceNotFound, and
+        its ClientRequestToken starts a new job again."""
+        with self._lock:
+            job = self._jobs.pop(self._job(job_id).job_id)
+            self._tokens = {t: v for t, v in self._tokens.items() if v[1] != job_id}
+        job.cancel_timers()
+
+    def expire_tokens(self, job_id: str | None = None) -> None:
+        """Make the NextTokens handed out so far stale (InvalidPaginationToken)."""
+        with self._lock:
+            for job in [self._job(job_id)] if job_id else self._jobs.values():
+                job.tokens.clear()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait for pending completion and delayed-notification timers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                timers = [t for j in self._jobs.values() for t in j.timers if t.is_alive()]
+            if not timers:
+                return
+            timers[0].join(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline:
+                raise TimeoutError("fake Rekognition timers still pending")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for job in self._jobs.values():
+                job.cancel_timers()
+
+    # --- the record ------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return sum(job.status == IN_PROGRESS for job in self._jobs.values())
+
+    @property
+    def jobs(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def record(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(
+                {
+                    "account_id": self.account_id,
+                    "region": self.region,
+                    "max_in_flight": self.max_in_flight,
+                    "in_flight": self.in_flight,
+                    "calls": dict(self.calls),
+                    "errors": {op: dict(c) for op, c in self.errors.items()},
+                    "jobs": [job.view() for job in self._jobs.values()],
+                    "notifications": self.notifications,
+                }
+            )
+
+    # --- the operations --------------------------------------------------------------
+    def handle(self, operation: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Serve one call of the eight operations (the Response methods land here)."""
+        with self._lock:
+            self.calls[operation] += 1
+        try:
+            error = self.faults.error_for(operation)
+            if error is not None:
+                raise error
+            if operation in BY_START:
+                return self._start(BY_START[operation], body)
+            return self._get(BY_GET[operation], body)
+        except JsonRESTError as exc:
+            with self._lock:
+                self.errors.setdefault(operation, Counter())[exc.error_type] += 1
+            raise
+
+    def _start(self, op: VideoOp, body: Mapping[str, Any]) -> dict[str, Any]:
+        validate.start_request(op, body)
+        s3_key(self.account_id, self.region, body["Video"]["S3Object"])
+        params = json.loads(json.dumps(body))  # a private copy, JSON values only
+        token = params.pop("ClientRequestToken", None)
+        request = json.dumps([op.start, params], sort_keys=True)
+        with self._lock:
+            if token is not None and token in self._tokens:
+                seen, job_id = self._tokens[token]
+                if seen != request:
+                    raise service_error(
+                        "IdempotentParameterMismatchException",
+                        f"ClientRequestToken {token} was used with different parameters",
+                    )
+                return {"JobId": job_id}
+            if self.job_limit is not None and self.in_flight >= self.job_limit:
+                raise service_error(
+                    "LimitExceededException",
+                    f"{self.in_flight} jobs in progress: the limit is {self.job_limit}",
+                )
+            job = Job(
+                secrets.token_hex(32),
+                op,
+                params,
+                self.faults.take_notification_fault(),
+                time.time(),
+            )
+            planted = self._planted.get((op.feature, job.s3_object["Name"]))
+            if planted is not None:
+                job.result, job.result_source = copy.deepcopy(planted), "planted"
+            self._jobs[job.job_id] = job
+            if token is not None:
+                self._tokens[token] = (request, job.job_id)
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._schedule(job)
+        return {"JobId": job.job_id}
+
+    def _get(self, op: VideoOp, body: Mapping[str, Any]) -> dict[str, Any]:
+        job_id, max_results, token = validate.get_request(op, body)
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.op is not op:
+                raise service_error(
+                    "ResourceNotFoundException", f"{op.start} job {job_id} not found"
+                )
+            if job.status != SUCCEEDED or job.result is None:
+                return {**job.head(), **job.tail()}
+            offset = 0
+            if token is not None:
+                if token not in job.tokens:
+                    raise service_error(
+                        "InvalidPaginationTokenException", "Invalid pagination token"
+                    )
+                offset = job.tokens[token]
+            page, next_offset = cut_page(job.result, op.items_key, offset, max_results)
+            if next_offset is not None:
+                next_token = secrets.token_urlsafe(48)
+                job.tokens[next_token] = next_offset
+                page["NextToken"] = next_token
+        if op.get in ("GetLabelDetection", "GetContentModeration"):
+            page["GetRequestMetadata"] = {
+                "SortBy": body.get("SortBy", "TIMESTAMP"),
+                "AggregateBy": body.get("AggregateBy", "TIMESTAMPS"),
+            }
+        return {**job.head(), **page, **job.tail()}
+
+    # --- completion ------------------------------------------------------------------
+    def _schedule(self, job: Job) -> None:
+        if job.fault.early:
+            self._complete(job, early=True)
+        elif not self.auto_complete:
+            return
+        elif self.complete_after_s <= 0:
+            self._complete(job)
+        else:
+            self._timer(job, self.complete_after_s, self._complete, job)
+
+    def _timer(self, job: Job, delay: float, fn: Any, *args: Any) -> None:
+        timer = threading.Timer(delay, fn, args)
+        timer.daemon = True  # a forgotten job must not keep the test process alive
+        job.timers.append(timer)
+        timer.start()
+
+    def _alive(self) -> bool:
+        backend = rekognition_backends[self.account_id][self.region]
+        return not self._closed and backend.__dict__.get(_ATTR) is self
+
+    def _complete(
+        self, job: Job, status: str = SUCCEEDED, text: str | None = None, early: bool = False
+    ) -> None:
+        with self._lock:
+            if job.finishing or not self._alive():
+                return
+            job.finishing = True
+        if job.fault.fail is not None:
+            status, text = FAILED, job.fault.fail
+        if status == SUCCEEDED and job.result is None:
+            try:  # outside the lock: decoding a video takes a while
+                job.result = computed_response(job.op, job.params, self.account_id, self.region)
+                job.result_source = "computed"
+            except (VidxError, JsonRESTError) as exc:
+                status, text = FAILED, str(getattr(exc, "message", exc))
+        with self._lock:
+            job.status, job.status_message, job.finished_s = status, text, time.time()
+        if job.fault.drop:
+            self._log(job, "dropped")
+        elif job.fault.delay_s > 0:
+            copies = 1 + job.fault.duplicate
+            self._timer(job, job.fault.delay_s, self._send, job, copies)
+        else:
+            deliver(lambda: self._send(job, 1 + job.fault.duplicate), early=early)
+
+    def _send(self, job: Job, copies: int) -> None:
+        if job.topic_arn is None or not self._alive():
+            return
+        status = job.notification_status or job.status
+        finished_ms = int((job.finished_s or time.time()) * 1000)
+        text = message(job.job_id, status, job.op.start, job.params, finished_ms)
+        for _ in range(copies):
+            failure = publish(job.topic_arn, text)
+            self._log(job, "published" if failure is None else f"undeliverable: {failure}", text)
+
+    def _log(self, job: Job, delivery: str, text: str | None = None) -> None:
+        with self._lock:
+            self.notifications.append(
+                {"JobId": job.job_id, "Delivery": delivery, "Message": text, "At": time.time()}
+            )
+
+    def _job(self, job_id: str) -> Job:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise ValueError(f"no job {job_id!r} in {self.account_id}/{self.region}") from None

@@ -80,18 +80,21 @@ def run(
     engine: str = typer.Option("local", help="analysis engine: local or aws"),
     clips: str = typer.Option("shots,content", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    force: bool = typer.Option(False, "--force", help="start failed jobs again"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Index a video in this process: ingest, analysis, timeline, clips."""
     from worker.celery_app import reconfigure
-    from worker.service import parse_clip_kinds, parse_features, submit
+    from worker.service import parse_clip_kinds, parse_features, submit, wait_in_process
 
     ctx = get_context()
     reconfigure(None)  # `run` always works in-process, broker or not
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     t0 = time.perf_counter()
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
-        sub = submit(ctx, video, parse_features(features), engine, kinds, mode)
+        sub = submit(ctx, video, parse_features(features), engine, kinds, mode, force)
+        if engine != "local":
+            wait_in_process(ctx, sub.video_id)
     elapsed = time.perf_counter() - t0
     with ctx.db.session() as s:
         status = video_status(s, sub.video_id)
@@ -111,6 +114,7 @@ def run(
         "clips_dir": str((ctx.settings.clips_dir / sub.video_id).resolve())
         if doc["clips"]
         else None,
+        "notes": sub.notes,
         "elapsed_s": round(elapsed, 2),
         "x_realtime": round(doc["video"]["duration_ms"] / 1000 / elapsed, 2) if elapsed else None,
     }
@@ -140,11 +144,12 @@ def _print_summary(s: dict[str, Any]) -> None:
 @app.command()
 @handled
 def submit(
-    video: Path = typer.Argument(..., help="video file to index"),
+    video: str = typer.Argument(..., help="video file, or s3://bucket/key with --engine aws"),
     features: str = typer.Option("segments", help=FEATURES_HELP),
     engine: str = typer.Option("local", help="analysis engine: local or aws"),
     clips: str = typer.Option("none", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode"),
+    force: bool = typer.Option(False, "--force", help="start failed or expired jobs again"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Queue a video for the workers (VIDX_BROKER_URL); prints its id."""
@@ -155,10 +160,13 @@ def submit(
     if not ctx.settings.broker_url:
         raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
-    sub = do_submit(ctx, video, parse_features(features), engine, kinds, mode)
+    source: Path | str = video if video.startswith("s3://") else Path(video)
+    sub = do_submit(ctx, source, parse_features(features), engine, kinds, mode, force)
     if as_json:
-        _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids})
+        _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids, "notes": sub.notes})
     else:
+        for note in sub.notes:
+            sys.stderr.write(f"vidx: {note}\n")
         sys.stdout.write(sub.video_id + "\n")
 
 

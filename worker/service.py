@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.orm import Session
 
+from models import Video
 from worker.celery_app import check_broker
 from worker.context import AppContext
 from worker.db import alembic_config
 from worker.engines.port import Feature
 from worker.errors import VidxError
+from worker.media import rekognition_limits
 from worker.pipeline import ingest, jobs
 from worker.pipeline.clips import AVAILABLE_MODES, CLIP_KINDS, MODES
 
@@ -23,6 +27,7 @@ class Submitted:
     video_id: str
     job_ids: list[int]
     duration_ms: int
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_features(text: str) -> list[Feature]:
@@ -65,28 +70,121 @@ def ensure_schema(ctx: AppContext) -> None:
 
 def submit(
     ctx: AppContext,
-    path: Path,
+    source: Path | str,
     features: Sequence[Feature],
     engine: str,
     clip_kinds: Sequence[str],
     mode: str,
+    force: bool = False,
 ) -> Submitted:
     """Validate everything, then register the video and its jobs and enqueue the work.
 
     Nothing is written before the input and the options are known to be good.
+    `force` starts failed (or expired) jobs of the requested features again.
     """
     check_mode(mode)
     jobs.check_supported(ctx, features, engine)
     if clip_kinds and Feature.SEGMENTS not in features:
         raise VidxError("clips need the segments feature (add it to --features, or --clips none)")
-    inspected = ingest.inspect(path)
+    notes: list[str] = []
+    if str(source).startswith("s3://"):
+        if engine == "local":
+            raise VidxError(f"{source}: the local engine reads local files; use --engine aws")
+        if clip_kinds:
+            raise VidxError(f"{source}: clips need a local copy of the video (use --clips none)")
+        register = _s3_registration(ctx, str(source), features)
+        duration_ms = 0
+    else:
+        inspected = ingest.inspect(Path(source))
+        if engine != "local":
+            fit = rekognition_limits.check(inspected.info)  # refuses over-limit files here
+            if fit.needs_transcode:
+                notes.append(f"will be transcoded to H.264 MP4 before upload ({fit.reason})")
+        duration_ms = inspected.info.duration_ms
+
+        def register(s: Session) -> Video:
+            return ingest.register(s, inspected, [f.value for f in features], clip_kinds, mode)
+
     ensure_schema(ctx)
     check_broker()
     with ctx.db.session() as s:
-        video = ingest.register(s, inspected, [f.value for f in features], clip_kinds, mode)
-        video_id = video.id
+        video_id = register(s).id
     job_ids = jobs.create_jobs(ctx, video_id, features, engine)
+    if force:
+        restarted = jobs.restart_failed(ctx, video_id, features)
+        if restarted:
+            notes.append(f"restarting {len(restarted)} failed job(s)")
     from worker.tasks import analyze  # the Celery app is configured on first use
 
     analyze.delay(video_id, job_ids)
-    return Submitted(video_id, job_ids, inspected.info.duration_ms)
+    return Submitted(video_id, job_ids, duration_ms, notes)
+
+
+def _s3_registration(
+    ctx: AppContext, uri: str, features: Sequence[Feature]
+) -> Callable[[Session], Video]:
+    """A video known by its S3 object: facts arrive with the first result's VideoMetadata."""
+    from worker.aws.s3 import head_object, parse_s3_uri
+
+    bucket, key = parse_s3_uri(uri)
+    obj = head_object(ctx.aws.s3, bucket, key)
+    if obj.size > rekognition_limits.MAX_BYTES:
+        raise VidxError(f"{uri}: too large for Rekognition: {obj.size / 1e9:.2f} GB (limit 10 GB)")
+    video_id = "s" + hashlib.sha256(f"{uri}|{obj.etag}".encode()).hexdigest()[:15]
+
+    def register(s: Session) -> Video:
+        video = s.get(Video, video_id)
+        if video is None:
+            video = Video(
+                id=video_id,
+                sha256=None,
+                source=uri,
+                filename=PurePosixPath(key).name or key,
+                size_bytes=obj.size,
+                duration_ms=0,
+                fps_num=0,
+                fps_den=1,
+                frame_count=0,
+                width=0,
+                height=0,
+                s3_bucket=bucket,
+                s3_key=key,
+                requested_features=[],
+                requested_clips=[],
+                extra={"etag": obj.etag},
+            )
+            s.add(video)
+        video.requested_features = sorted({*video.requested_features, *(f.value for f in features)})
+        s.flush()
+        return video
+
+    return register
+
+
+def wait_in_process(
+    ctx: AppContext, video_id: str, poll_s: float = 5.0, timeout_s: float = 6 * 3600
+) -> None:
+    """`vidx run` with a remote engine and no poller: ask the engine until every job ends.
+
+    Uses the reconciler's question (Get*, MaxResults 1) on every job in flight, then
+    collects finished ones in this process.
+    """
+    import time
+    from datetime import timedelta
+
+    from models import utcnow
+    from worker.pipeline.reconcile import reconcile
+    from worker.tasks import after_job, collect_job
+
+    deadline = time.monotonic() + timeout_s
+    while not jobs.video_jobs_done(ctx, video_id):
+        if time.monotonic() > deadline:
+            raise VidxError(f"video {video_id}: jobs still running after {timeout_s:.0f} s")
+        ahead = utcnow() + timedelta(seconds=ctx.settings.reconcile_after_s + 1)
+        report = reconcile(ctx, now=ahead)
+        for job_id in report.to_collect:
+            collect_job.delay(job_id)
+        for job_id in report.failed:
+            after_job(job_id)
+        if not report.to_collect:
+            time.sleep(poll_s)

@@ -46,7 +46,7 @@ def start_job(self: Task[Any, Any], job_id: int) -> None:
     if outcome is StartOutcome.COLLECT_NOW:
         collect_job.delay(job_id)
     elif outcome is StartOutcome.FAILED:
-        _after_job(job_id)
+        after_job(job_id)
     # WAITING: a notification (or the reconciler) calls collect; BACKLOG: drain_backlog
 
 
@@ -57,10 +57,10 @@ def collect_job(self: Task[Any, Any], job_id: int) -> None:
         collect_step(ctx, job_id)
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from None
-    _after_job(job_id)
+    after_job(job_id)
 
 
-def _after_job(job_id: int) -> None:
+def after_job(job_id: int) -> None:
     ctx = get_context()
     backlog_ids = backlog.startable(ctx)
     for pending in backlog_ids:  # a slot may have freed: start what waits
@@ -87,7 +87,7 @@ def reconcile() -> dict[str, int]:
     for job_id in report.to_collect:
         collect_job.delay(job_id)
     for job_id in report.failed:
-        _after_job(job_id)
+        after_job(job_id)
     drain_backlog.delay()
     return report.counts()
 

@@ -27,7 +27,16 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         **common,
         "broker_url": broker_url,
         "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        "beat_schedule": BEAT_SCHEDULE,
     }
+
+
+# `vidx beat`: the reconciler finds jobs whose notification was lost; draining the
+# backlog starts waiting jobs even if no job finished to trigger it.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "reconcile": {"task": "vidx.reconcile", "schedule": 60.0},
+    "drain-backlog": {"task": "vidx.drain_backlog", "schedule": 30.0},
+}
 
 
 class VidxCelery(Celery):

@@ -331,6 +331,30 @@ def import_cmd(
         sys.stdout.write(done.video_id + "\n")
 
 
+@app.command()
+@handled
+def poll(
+    once: bool = typer.Option(False, "--once", help="one long poll, then exit"),
+) -> None:
+    """Receive Rekognition completions from SQS and hand each job to a collect task."""
+    import signal
+    import threading
+
+    from worker.service import build_poller, ensure_schema
+
+    ctx = get_context()
+    ensure_schema(ctx)
+    poller = build_poller(ctx)
+    if once:
+        console.print(str(poller.poll_once()))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("polling for completions (Ctrl-C stops after the current long poll)")
+    console.print(str(poller.run(stop)))
+
+
 @app.command("reconcile")
 @handled
 def reconcile_cmd(
@@ -347,6 +371,25 @@ def reconcile_cmd(
         _print_json(counts)
     else:
         console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@app.command()
+@handled
+def beat(
+    loglevel: str = typer.Option("INFO", help="log level"),
+    schedule_file: Path | None = typer.Option(
+        None, help="where beat keeps its schedule (default: in the data dir)"
+    ),
+) -> None:
+    """Run the scheduler: the reconciler every minute, backlog draining every 30 s."""
+    from worker.celery_app import app as celery_app
+
+    ctx = get_context()
+    if not ctx.settings.broker_url:
+        raise VidxError("no broker configured: set VIDX_BROKER_URL, e.g. redis://127.0.0.1:6379/0")
+    target = schedule_file or ctx.settings.data_dir / "celerybeat-schedule"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={target}"])
 
 
 @db_app.command("upgrade")

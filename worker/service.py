@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -20,6 +21,9 @@ from worker.errors import VidxError
 from worker.media import rekognition_limits
 from worker.pipeline import ingest, jobs
 from worker.pipeline.clips import AVAILABLE_MODES, CLIP_KINDS, MODES
+
+if TYPE_CHECKING:
+    from worker.aws.poller import Poller
 
 
 @dataclass(frozen=True)
@@ -124,13 +128,14 @@ def _s3_registration(
     ctx: AppContext, uri: str, features: Sequence[Feature]
 ) -> Callable[[Session], Video]:
     """A video known by its S3 object: facts arrive with the first result's VideoMetadata."""
-    from worker.aws.s3 import head_object, parse_s3_uri
+    from worker.aws.s3 import head, parse_s3_uri
 
     bucket, key = parse_s3_uri(uri)
-    obj = head_object(ctx.aws.s3, bucket, key)
-    if obj.size > rekognition_limits.MAX_BYTES:
-        raise VidxError(f"{uri}: too large for Rekognition: {obj.size / 1e9:.2f} GB (limit 10 GB)")
-    video_id = "s" + hashlib.sha256(f"{uri}|{obj.etag}".encode()).hexdigest()[:15]
+    size = head(ctx.aws.s3, bucket, key)
+    if size > rekognition_limits.MAX_BYTES:
+        raise VidxError(f"{uri}: too large for Rekognition: {size / 1e9:.2f} GB (limit 10 GB)")
+    # no content hash without downloading: the object's URI and size name the video
+    video_id = "s" + hashlib.sha256(f"{uri}|{size}".encode()).hexdigest()[:15]
 
     def register(s: Session) -> Video:
         video = s.get(Video, video_id)
@@ -140,7 +145,7 @@ def _s3_registration(
                 sha256=None,
                 source=uri,
                 filename=PurePosixPath(key).name or key,
-                size_bytes=obj.size,
+                size_bytes=size,
                 duration_ms=0,
                 fps_num=0,
                 fps_den=1,
@@ -151,7 +156,6 @@ def _s3_registration(
                 s3_key=key,
                 requested_features=[],
                 requested_clips=[],
-                extra={"etag": obj.etag},
             )
             s.add(video)
         video.requested_features = sorted({*video.requested_features, *(f.value for f in features)})
@@ -188,3 +192,39 @@ def wait_in_process(
             after_job(job_id)
         if not report.to_collect:
             time.sleep(poll_s)
+
+
+def build_poller(ctx: AppContext) -> Poller:
+    """The completion poller: SQS messages -> collect tasks; unusable ones -> dead letters."""
+    import os
+
+    from worker.aws.poller import Poller
+    from worker.aws.sns import CachedCertFetcher, RekognitionNotification
+    from worker.pipeline.notify import job_to_collect, keep_dead_letter
+    from worker.tasks import collect_job
+
+    s = ctx.settings
+    if not s.sqs_queue_url:
+        raise VidxError("VIDX_SQS_QUEUE_URL is not set: `vidx aws setup` prints the settings")
+    verify = s.sns_verify_signature
+    if verify is None:  # real AWS signs; a local endpoint (moto) does not
+        verify = not os.environ.get("AWS_ENDPOINT_URL")
+
+    def hand_off(note: RekognitionNotification) -> None:
+        job_id = job_to_collect(ctx, note)
+        if job_id is not None:
+            collect_job.delay(job_id)
+
+    def dead_letter(body: str, reason: str, message_id: str | None) -> None:
+        keep_dead_letter(ctx, body, reason, message_id)
+
+    return Poller(
+        ctx.aws.sqs,
+        s.sqs_queue_url,
+        hand_off,
+        expected_topic_arn=s.sns_topic_arn,
+        verify=verify,
+        cert_fetcher=CachedCertFetcher() if verify else None,
+        dead_letter=dead_letter,
+        wait_s=s.sqs_wait_s,
+    )

@@ -17,6 +17,7 @@ from botocore.exceptions import (
     ClientError,
     HTTPClientError,
     ParamValidationError,
+    StubResponseError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -37,17 +38,19 @@ class ErrorMap:
         # ConnectionClosedError, ReadTimeoutError (HTTPClientError): the service never
         # answered, so nothing says the request was wrong; retrying later may work.
         if isinstance(exc, BotoConnectionError | HTTPClientError):
-            return self.unavailable(f"{operation}: {type(exc).__name__}: {exc}")
+            return self.unavailable(f"{operation}: {type(exc).__name__}: {_one_line(exc)}")
         if isinstance(exc, ParamValidationError):
-            return self.invalid_request(f"{operation}: invalid request: {exc}")
+            return self.invalid_request(f"{operation}: invalid request: {_one_line(exc)}")
         # NoCredentialsError, NoRegionError, ...: configuration, not the service
-        return self.default(f"{operation}: {type(exc).__name__}: {exc}")
+        return self.default(f"{operation}: {type(exc).__name__}: {_one_line(exc)}")
 
     def _from_client_error(self, exc: ClientError) -> VidxError:
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
         code = str(error.get("Code", "Unknown"))
-        message = f"{exc.operation_name}: {code}: {error.get('Message', '')}".rstrip(": ")
+        message = f"{exc.operation_name}: {code}"
+        if text := _one_line(error.get("Message", "")):
+            message += f": {text}"
         retries = int(meta.get("RetryAttempts", 0))
         if retries:  # botocore already retried (standard mode): say so, it explains delays
             message += f" (after {retries} SDK retries)"
@@ -65,4 +68,11 @@ class ErrorMap:
         try:
             yield
         except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, StubResponseError):
+                raise  # botocore Stubber's verdict on a test's calls: not a service error
             raise self.translate(exc, operation) from exc
+
+
+def _one_line(text: object) -> str:
+    """Users see errors as one line (botocore's validation message spans several)."""
+    return " ".join(str(text).split())

@@ -72,7 +72,7 @@ class RekognitionEngine:
     ) -> None:
         if labels_aggregate_by not in _AGGREGATE_BY:
             raise ValueError(f"labels_aggregate_by={labels_aggregate_by!r}: TIMESTAMPS|SEGMENTS")
-        self._client = client
+        self.client = client
         self.notification = notification
         self.labels_aggregate_by = _AGGREGATE_BY[labels_aggregate_by]
 
@@ -85,7 +85,7 @@ class RekognitionEngine:
         `progress` is not called: the analysis runs in AWS, and completion arrives by
         SNS (or the reconciler), not while this call waits.
         """
-        c, channel = self._client, self.notification
+        c, channel = self.client, self.notification
         with REKOGNITION_ERRORS.guard(START_OPERATIONS[request.feature]):
             match request.feature:
                 case Feature.SEGMENTS:
@@ -137,7 +137,7 @@ class RekognitionEngine:
     def _call_get(
         self, feature: Feature, job_id: str, max_results: int, token: str | None
     ) -> Mapping[str, Any]:
-        c = self._client
+        c = self.client
         match feature:
             case Feature.LABELS:
                 labels: GetLabelDetectionRequestTypeDef = {

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from boto3.session import Session
@@ -80,9 +80,8 @@ class AwsClients:
         region: str | None = None,
         endpoint_url: str | None = None,
         total_max_attempts: int = DEFAULT_TOTAL_MAX_ATTEMPTS,
-        environ: Mapping[str, str] | None = None,
     ) -> None:
-        env = os.environ if environ is None else environ
+        env = os.environ
         self.region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
         self.endpoint_url = endpoint_url
         self.config = Config(retries={"mode": "standard", "total_max_attempts": total_max_attempts})

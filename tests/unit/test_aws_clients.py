@@ -205,3 +205,13 @@ def test_registry_refuses_half_a_notification_channel(
         VidxError, match="set both VIDX_SNS_TOPIC_ARN and VIDX_REKOGNITION_ROLE_ARN"
     ):
         make_engine("aws", Settings(data_dir=tmp_path, **half))
+
+
+def test_registry_uses_the_shared_clients_when_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    shared = AwsClients()
+    engine = make_engine("aws", Settings(data_dir=tmp_path), aws=shared)
+    assert isinstance(engine, RekognitionEngine)
+    assert engine.client is shared.rekognition

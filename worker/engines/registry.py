@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from worker.config import Settings
 from worker.engines.port import Engine
 from worker.errors import VidxError
 
+if TYPE_CHECKING:
+    from worker.aws.clients import AwsClients
+
 ENGINES = ("local", "aws")
 
 
-def make_engine(name: str, settings: Settings) -> Engine:
+def make_engine(name: str, settings: Settings, aws: AwsClients | None = None) -> Engine:
+    """`aws`: the process's shared clients (AppContext.aws); a new set when not given."""
     if name == "local":
         from worker.engines.local.engine import LocalEngine
 
         return LocalEngine(settings.results_dir / "local")
     if name == "aws":
-        return _rekognition_engine(settings)
+        return _rekognition_engine(settings, aws)
     raise VidxError(f"unknown engine {name!r} (choose from: {', '.join(ENGINES)})")
 
 
-def _rekognition_engine(settings: Settings) -> Engine:
+def _rekognition_engine(settings: Settings, aws: AwsClients | None) -> Engine:
     from worker.aws.clients import AwsClients
     from worker.engines.rekognition import NotificationChannel, RekognitionEngine
 
@@ -31,5 +37,5 @@ def _rekognition_engine(settings: Settings) -> Engine:
         )
     channel = NotificationChannel(topic, role) if topic and role else None
     return RekognitionEngine(
-        AwsClients().rekognition, channel, labels_aggregate_by=settings.labels_aggregate_by
+        (aws or AwsClients()).rekognition, channel, labels_aggregate_by=settings.labels_aggregate_by
     )

@@ -5,13 +5,35 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import JSON, Table, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, TimelineRange, Video, utcnow
 from worker.results import ParsedDetection
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+    Measured with benchmarks/ingest.py: the ORM's bulk insert stores ~4k rows/s on
+    PostgreSQL (psycopg pipelines one INSERT per row); COPY is an order of magnitude faster.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    json_cols = {c for c in columns if isinstance(table.c[c].type, JSON | JSONB)}
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in columns])
 
 
 def params_hash(params: Mapping[str, Any]) -> str:
@@ -102,7 +124,7 @@ def write_page(
     )
     if items:
         rows = [_detection_row(job, page_index, i, d) for i, d in enumerate(items)]
-        session.execute(insert(Detection), rows)
+        bulk_insert(session, cast(Table, Detection.__table__), rows)
 
 
 def finish_pages(session: Session, job: AnalysisJob, pages: int) -> int:
@@ -120,15 +142,7 @@ def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Mapping[
     session.execute(delete(TimelineRange).where(TimelineRange.job_id == job.id))
     if ranges:
         rows = [{"job_id": job.id, "video_id": job.video_id, **r} for r in ranges]
-        session.execute(insert(TimelineRange), rows)
-
-
-def job_detections(session: Session, job: AnalysisJob) -> Sequence[Detection]:
-    return session.scalars(
-        select(Detection)
-        .where(Detection.job_id == job.id)
-        .order_by(Detection.page_index, Detection.item_index)
-    ).all()
+        bulk_insert(session, cast(Table, TimelineRange.__table__), rows)
 
 
 def upsert_clip(session: Session, clip: Clip) -> Clip:

@@ -20,8 +20,8 @@ from worker.pipeline.jobs import internal_error, set_state
 from worker.pipeline.start import release_slot
 from worker.pipeline.timeline import VideoClock, build_ranges
 from worker.progress import reporter
-from worker.results import VideoMeta, parse_page
-from worker.store import finish_pages, job_detections, replace_ranges, write_page
+from worker.results import ParsedDetection, VideoMeta, parse_page
+from worker.store import finish_pages, replace_ranges, write_page
 from worker.store import set_state as store_set_state
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def store_pages(ctx: AppContext, job_id: int, feature: Feature, pages: Iterable[
     count = 0
     model_version = None
     meta: VideoMeta | None = None
+    parsed_items: list[ParsedDetection] = []
     for count, page in enumerate(pages, start=1):
         parsed = parse_page(feature, page)
         if parsed.job_status == "FAILED":
@@ -79,6 +80,7 @@ def store_pages(ctx: AppContext, job_id: int, feature: Feature, pages: Iterable[
         meta = meta or parsed.video
         with ctx.db.session() as s:
             write_page(s, s.get_one(AnalysisJob, job_id), count - 1, parsed.items)
+        parsed_items.extend(parsed.items)
     with ctx.db.session() as s:
         job = s.get_one(AnalysisJob, job_id)
         video = s.get_one(Video, job.video_id)
@@ -88,7 +90,7 @@ def store_pages(ctx: AppContext, job_id: int, feature: Feature, pages: Iterable[
         clock = VideoClock(
             video.duration_ms, video.frame_count, Fraction(video.fps_num, video.fps_den)
         )
-        replace_ranges(s, job, build_ranges(job_detections(s, job), clock))
+        replace_ranges(s, job, build_ranges(parsed_items, clock))
         job.model_version = model_version
         store_set_state(job, JobState.SUCCEEDED)
     return items

@@ -1,4 +1,6 @@
-"""Merge a job's raw detections into timeline ranges (shots, cues, label runs)."""
+"""Merge a job's parsed detections into timeline ranges (shots, cues, label runs).
+
+Built from the parsed items while collecting, so the rows just written are not read back."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from models import Detection
+from worker.results import ParsedDetection
 from worker.timecode import frame_to_ms
 
 # Label/moderation/face detections closer than this belong to one continuous range;
@@ -24,14 +26,16 @@ class VideoClock:
 
 
 def build_ranges(
-    kind_rows: Sequence[Detection], clock: VideoClock, merge_gap_ms: int = DEFAULT_MERGE_GAP_MS
+    kind_rows: Sequence[ParsedDetection],
+    clock: VideoClock,
+    merge_gap_ms: int = DEFAULT_MERGE_GAP_MS,
 ) -> list[dict[str, Any]]:
     segments = [d for d in kind_rows if d.kind in ("shot", "cue")]
     others = [d for d in kind_rows if d.kind not in ("shot", "cue")]
     return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
 
 
-def _segment_ranges(rows: Sequence[Detection], clock: VideoClock) -> list[dict[str, Any]]:
+def _segment_ranges(rows: Sequence[ParsedDetection], clock: VideoClock) -> list[dict[str, Any]]:
     # A segment ends where the segment starting at its last frame + 1 begins: exact for
     # VFR too, since boundaries share frames. Otherwise fall back to the parsed end.
     starts = {d.start_frame: d.start_ms for d in rows if d.start_frame is not None}
@@ -70,16 +74,16 @@ def _segment_ranges(rows: Sequence[Detection], clock: VideoClock) -> list[dict[s
 
 
 def _merged_ranges(
-    rows: Sequence[Detection], clock: VideoClock, gap_ms: int
+    rows: Sequence[ParsedDetection], clock: VideoClock, gap_ms: int
 ) -> list[dict[str, Any]]:
     frame_ms = max(1, frame_to_ms(1, clock.fps)) if clock.fps > 0 else 1
-    groups: dict[tuple[str, str, str | None], list[Detection]] = defaultdict(list)
+    groups: dict[tuple[str, str, str | None], list[ParsedDetection]] = defaultdict(list)
     for d in rows:
         groups[(d.kind, d.name, d.parent)].append(d)
     out: list[dict[str, Any]] = []
     for (kind, name, parent), items in sorted(groups.items(), key=lambda kv: kv[0][:2]):
         items.sort(key=lambda r: r.start_ms)
-        run: list[Detection] = []
+        run: list[ParsedDetection] = []
         for d in items:
             if run and d.start_ms - _end(run[-1], frame_ms) > gap_ms:
                 out.append(_range(kind, name, parent, run, frame_ms))
@@ -92,12 +96,12 @@ def _merged_ranges(
     return out
 
 
-def _end(d: Detection, frame_ms: int) -> int:
+def _end(d: ParsedDetection, frame_ms: int) -> int:
     return d.end_ms if d.end_ms is not None and d.end_ms > d.start_ms else d.start_ms + frame_ms
 
 
 def _range(
-    kind: str, name: str, parent: str | None, run: Sequence[Detection], frame_ms: int
+    kind: str, name: str, parent: str | None, run: Sequence[ParsedDetection], frame_ms: int
 ) -> dict[str, Any]:
     confidences = [d.confidence for d in run if d.confidence is not None]
     data: dict[str, Any] = {}

@@ -75,7 +75,7 @@ def pages(items: int, per_page: int = 1000, seed: int = 7) -> list[dict[str, Any
                     "FrameRate": 25.0,
                     "FrameHeight": 720,
                     "FrameWidth": 1280,
-                },  # fmt: skip
+                },
                 "LabelModelVersion": "3.0",
                 "Labels": rows[start : start + per_page],
             }
@@ -144,23 +144,25 @@ def main() -> None:
     args = ap.parse_args()
     data = pages(args.items)
     print(f"{args.items} label detections in {len(data)} pages of 1,000")
-    print(
-        f"{'database':<11} | {'bulk rows/s':>11} | {'naive rows/s':>12} | {'ratio':>6} | 1k-item page"
-    )
+    print(f"{'database':<11} | {'bulk rows/s':>11} | {'naive rows/s':>12} | {'ratio':>6} | 1k page")
     for name, url in databases(args.pg):
-        ctx = AppContext(Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url))
-        ctx.db.upgrade()
-        bulk_s = timed(lambda: store_pages(ctx, fresh_job(ctx, args.items), Feature.LABELS, data))
-        naive_s = timed(lambda: naive(ctx, fresh_job(ctx, args.items), data))
-        one_page = min(
-            timed(lambda: store_pages(ctx, fresh_job(ctx, 1000), Feature.LABELS, data[:1]))
-            for _ in range(3)
-        )
-        print(
-            f"{name:<11} | {args.items / bulk_s:>11,.0f} | {args.items / naive_s:>12,.0f} | "
-            f"{naive_s / bulk_s:>5.1f}x | {one_page * 1000:.0f} ms"
-        )
-        ctx.db.engine.dispose()
+        measure(name, url, data, args.items)
+
+
+def measure(name: str, url: str, data: list[dict[str, Any]], items: int) -> None:
+    ctx = AppContext(Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url))
+    ctx.db.upgrade()
+    bulk_s = timed(lambda: store_pages(ctx, fresh_job(ctx, items), Feature.LABELS, data))
+    naive_s = timed(lambda: naive(ctx, fresh_job(ctx, items), data))
+    one_page = min(
+        timed(lambda: store_pages(ctx, fresh_job(ctx, 1000), Feature.LABELS, data[:1]))
+        for _ in range(3)
+    )
+    print(
+        f"{name:<11} | {items / bulk_s:>11,.0f} | {items / naive_s:>12,.0f} | "
+        f"{naive_s / bulk_s:>5.1f}x | {one_page * 1000:.0f} ms"
+    )
+    ctx.db.engine.dispose()
 
 
 if __name__ == "__main__":

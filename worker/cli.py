@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+aws_app = typer.Typer(help="Amazon Web Services resources for the Rekognition engine.")
+app.add_typer(aws_app, name="aws")
 
 console = Console(highlight=False)
 P = ParamSpec("P")
@@ -390,6 +392,33 @@ def beat(
     target = schedule_file or ctx.settings.data_dir / "celerybeat-schedule"
     target.parent.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={target}"])
+
+
+@aws_app.command("setup")
+@handled
+def aws_setup(
+    bucket: str | None = typer.Option(None, help="S3 bucket (default: VIDX_S3_BUCKET)"),
+    topic: str = typer.Option("AmazonRekognition-vidx", help="SNS topic name"),
+    queue: str = typer.Option("vidx-rekognition", help="SQS queue name"),
+    role: str = typer.Option("vidx-rekognition-sns", help="IAM role Rekognition assumes"),
+) -> None:
+    """Create (idempotently) the bucket, topic, queue, subscription and role; print the
+    settings as KEY=value lines a shell can source (`eval "$(vidx aws setup)"`)."""
+    from worker.aws.provision import provision
+
+    ctx = get_context()
+    name = bucket or ctx.settings.s3_bucket
+    if not name:
+        raise VidxError("give --bucket NAME (or set VIDX_S3_BUCKET)")
+    aws = ctx.aws
+    region = aws.region or "us-east-1"
+    done = provision(
+        aws.s3, aws.sns, aws.sqs, aws.iam,
+        bucket=name, region=region, topic_name=topic, queue_name=queue, role_name=role,
+    )  # fmt: skip
+    for change in done.changes:
+        sys.stderr.write(f"vidx: {change}\n")
+    sys.stdout.write("\n".join(done.as_env_lines()) + "\n")
 
 
 @db_app.command("upgrade")

@@ -73,9 +73,12 @@ class AppContext:
                 self._slots = LocalJobSlots(s.max_concurrent_jobs, s.slot_lease_s)
         return self._slots
 
+    def _aws_if_needed(self, engine: str) -> AwsClients | None:
+        return self.aws if engine == "aws" else None
+
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
-            self._engines[name] = make_engine(name, self.settings)
+            self._engines[name] = make_engine(name, self.settings, aws=self._aws_if_needed(name))
         return self._engines[name]
 
 

@@ -23,6 +23,7 @@ class ExplodingEngine:
     """An engine whose start fails with an unexpected (non-vidx) error."""
 
     name = "exploding"
+    reads_s3 = False
 
     def supports(self, feature: Feature) -> bool:
         return True

@@ -59,6 +59,7 @@ class JobState:
 
 class Engine(Protocol):
     name: str
+    reads_s3: bool  # True: the video must be staged in S3 (VideoSource.s3_*) first
 
     def supports(self, feature: Feature) -> bool: ...
 

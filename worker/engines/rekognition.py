@@ -63,6 +63,7 @@ MAX_RESULTS_LIMIT = 1000  # (doc) larger values return at most 1000 anyway
 
 class RekognitionEngine:
     name = "aws"
+    reads_s3 = True  # Rekognition reads stored videos from S3 only
 
     def __init__(
         self,

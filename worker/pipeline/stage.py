@@ -25,12 +25,8 @@ from worker.progress import reporter
 log = logging.getLogger(__name__)
 
 
-def needs_s3(engine: Engine) -> bool:
-    return bool(getattr(engine, "reads_s3", False))
-
-
 def video_source(ctx: AppContext, session: Session, video: Video, engine: Engine) -> VideoSource:
-    if not needs_s3(engine):
+    if not engine.reads_s3:
         return VideoSource(video.id, video.sha256 or "", path=Path(video.source))
     if video.s3_bucket is None or video.s3_key is None:
         _stage(ctx, video)

@@ -37,6 +37,7 @@ SUPPORTED = frozenset({Feature.SEGMENTS})
 
 class LocalEngine:
     name = "local"
+    reads_s3 = False
 
     def __init__(self, results_dir: Path) -> None:
         self.results_dir = results_dir

@@ -438,6 +438,18 @@ def test_early_notification_is_queued_before_start_returns(aws: Aws) -> None:
     assert aws.rek.get_label_detection(JobId=waiting)["JobStatus"] == "IN_PROGRESS"
 
 
+def test_notification_fault_for_one_running_job(aws: Aws) -> None:
+    aws.fake.configure(auto_complete=False)
+    queue = aws.queue(raw=True)
+    faulty, plain = aws.start_labels(), aws.start_labels()
+    aws.fake.notification_fault(faulty, duplicate=1)
+    aws.fake.finish(plain)
+    aws.fake.finish(faulty)
+    assert [json.loads(b)["JobId"] for b in aws.bodies(queue)] == [plain, faulty, faulty]
+    with pytest.raises(ValueError, match="already finished"):
+        aws.fake.notification_fault(faulty, drop=True)
+
+
 def test_fault_finishes_the_job_failed(aws: Aws) -> None:
     queue = aws.queue(raw=True)
     aws.fake.notification_fault(fail="Video is corrupted")

@@ -8,8 +8,6 @@ fake; timers of a reset fake see they are orphaned and do nothing.
 from __future__ import annotations
 
 import copy
-import json
-import secrets
 import threading
 import time
 from collections import Counter
@@ -28,17 +26,12 @@ from worker.testing.rekognition_api import (
     BY_START,
     VideoOp,
     feature_of,
-    service_error,
 )
 from worker.testing.rekognition_faults import Faults, NotificationFault
 from worker.testing.rekognition_jobs import DEFAULTS, FAILED, IN_PROGRESS, SUCCEEDED, Job
 from worker.testing.rekognition_notify import deliver, message, publish
-from worker.testing.rekognition_results import (
-    computed_response,
-    cut_page,
-    planted_response,
-    s3_key,
-)
+from worker.testing.rekognition_results import computed_response, planted_response, s3_key
+from worker.testing.rekognition_table import JobTable
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 _ATTR = "_vidx_fake"
@@ -69,11 +62,8 @@ class FakeRekognition:
         self.calls: Counter[str] = Counter()
         self.errors: dict[str, Counter[str]] = {}
         self.notifications: list[dict[str, Any]] = []
-        self.max_in_flight = 0
-        self._lock = threading.RLock()
-        self._jobs: dict[str, Job] = {}
-        self._tokens: dict[str, tuple[str, str]] = {}  # ClientRequestToken -> (request, JobId)
-        self._planted: dict[tuple[Feature, str], dict[str, Any]] = {}
+        self._table = JobTable()
+        self._lock = self._table.lock  # one lock for the table and the record
         self._closed = False
 
     # --- set-up by tests -------------------------------------------------------------
@@ -88,15 +78,11 @@ class FakeRekognition:
         """Results for a job id, or for (feature, S3 key) jobs started from now on.
         `response` is a complete Get* response or the recorded pages of one."""
         if isinstance(target, str):
-            with self._lock:
-                job = self._job(target)
-                job.result, job.result_source = planted_response(job.op, response), "planted"
-                job.tokens.clear()  # tokens into the old results are stale now
+            self._table.plant_job(target, planted_response(self._job(target).op, response))
             return
         feature, key = target
         op = BY_FEATURE[feature_of(feature)]
-        with self._lock:
-            self._planted[(op.feature, key)] = planted_response(op, response)
+        self._table.plant_object(op.feature, key, planted_response(op, response))
 
     def fail_next(
         self, operation: str, error_code: str, count: int = 1, message: str | None = None
@@ -157,23 +143,17 @@ class FakeRekognition:
     def expire(self, job_id: str) -> None:
         """Forget a job as the service does after 7 days: Get* -> ResourceNotFound, and
         its ClientRequestToken starts a new job again."""
-        with self._lock:
-            job = self._jobs.pop(self._job(job_id).job_id)
-            self._tokens = {t: v for t, v in self._tokens.items() if v[1] != job_id}
-        job.cancel_timers()
+        self._table.expire(job_id).cancel_timers()
 
     def expire_tokens(self, job_id: str | None = None) -> None:
         """Make the NextTokens handed out so far stale (InvalidPaginationToken)."""
-        with self._lock:
-            for job in [self._job(job_id)] if job_id else self._jobs.values():
-                job.tokens.clear()
+        self._table.expire_tokens(job_id)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait for pending completion and delayed-notification timers."""
         deadline = time.monotonic() + timeout
         while True:
-            with self._lock:
-                timers = [t for j in self._jobs.values() for t in j.timers if t.is_alive()]
+            timers = [t for j in self._table.all() for t in j.timers if t.is_alive()]
             if not timers:
                 return
             timers[0].join(max(0.0, deadline - time.monotonic()))
@@ -181,20 +161,22 @@ class FakeRekognition:
                 raise TimeoutError("fake Rekognition timers still pending")
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            for job in self._jobs.values():
-                job.cancel_timers()
+        self._closed = True
+        for job in self._table.all():
+            job.cancel_timers()
 
     # --- the record ------------------------------------------------------------------
     @property
     def in_flight(self) -> int:
-        return sum(job.status == IN_PROGRESS for job in self._jobs.values())
+        return self._table.in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._table.max_in_flight
 
     @property
     def jobs(self) -> list[Job]:
-        with self._lock:
-            return list(self._jobs.values())
+        return self._table.all()
 
     def record(self) -> dict[str, Any]:
         with self._lock:
@@ -206,7 +188,7 @@ class FakeRekognition:
                     "in_flight": self.in_flight,
                     "calls": dict(self.calls),
                     "errors": {op: dict(c) for op, c in self.errors.items()},
-                    "jobs": [job.view() for job in self._jobs.values()],
+                    "jobs": [job.view() for job in self._table.all()],
                     "notifications": self.notifications,
                 }
             )
@@ -231,68 +213,23 @@ class FakeRekognition:
     def _start(self, op: VideoOp, body: Mapping[str, Any]) -> dict[str, Any]:
         validate.start_request(op, body)
         s3_key(self.account_id, self.region, body["Video"]["S3Object"])
-        params = json.loads(json.dumps(body))  # a private copy, JSON values only
-        token = params.pop("ClientRequestToken", None)
-        request = json.dumps([op.start, params], sort_keys=True)
-        with self._lock:
-            if token is not None and token in self._tokens:
-                seen, job_id = self._tokens[token]
-                if seen != request:
-                    raise service_error(
-                        "IdempotentParameterMismatchException",
-                        f"ClientRequestToken {token} was used with different parameters",
-                    )
-                return {"JobId": job_id}
-            if self.job_limit is not None and self.in_flight >= self.job_limit:
-                raise service_error(
-                    "LimitExceededException",
-                    f"{self.in_flight} jobs in progress: the limit is {self.job_limit}",
-                )
-            job = Job(
-                secrets.token_hex(32),
-                op,
-                params,
-                self.faults.take_notification_fault(),
-                time.time(),
-            )
-            planted = self._planted.get((op.feature, job.s3_object["Name"]))
-            if planted is not None:
-                job.result, job.result_source = copy.deepcopy(planted), "planted"
-            self._jobs[job.job_id] = job
-            if token is not None:
-                self._tokens[token] = (request, job.job_id)
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        job = self._table.create(op, body, self.job_limit, self.faults.take_notification_fault)
+        if isinstance(job, str):  # the same request again: the job it started
+            return {"JobId": job}
         self._schedule(job)
         return {"JobId": job.job_id}
 
     def _get(self, op: VideoOp, body: Mapping[str, Any]) -> dict[str, Any]:
         job_id, max_results, token = validate.get_request(op, body)
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.op is not op:
-                raise service_error(
-                    "ResourceNotFoundException", f"{op.start} job {job_id} not found"
-                )
-            if job.status != SUCCEEDED or job.result is None:
-                return {**job.head(), **job.tail()}
-            offset = 0
-            if token is not None:
-                if token not in job.tokens:
-                    raise service_error(
-                        "InvalidPaginationTokenException", "Invalid pagination token"
-                    )
-                offset = job.tokens[token]
-            page, next_offset = cut_page(job.result, op.items_key, offset, max_results)
-            if next_offset is not None:
-                next_token = secrets.token_urlsafe(48)
-                job.tokens[next_token] = next_offset
-                page["NextToken"] = next_token
+        response = self._table.page(op, job_id, max_results, token)
         if op.get in ("GetLabelDetection", "GetContentModeration"):
-            page["GetRequestMetadata"] = {
+            # newer responses echo how the items were asked for (planted items are served
+            # in their planted order and aggregation whatever is asked)
+            response["GetRequestMetadata"] = {
                 "SortBy": body.get("SortBy", "TIMESTAMP"),
                 "AggregateBy": body.get("AggregateBy", "TIMESTAMPS"),
             }
-        return {**job.head(), **page, **job.tail()}
+        return response
 
     # --- completion ------------------------------------------------------------------
     def _schedule(self, job: Job) -> None:
@@ -358,6 +295,6 @@ class FakeRekognition:
 
     def _job(self, job_id: str) -> Job:
         try:
-            return self._jobs[job_id]
-        except KeyError:
+            return self._table.job(job_id)
+        except ValueError:
             raise ValueError(f"no job {job_id!r} in {self.account_id}/{self.region}") from None

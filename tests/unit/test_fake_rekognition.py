@@ -479,10 +479,13 @@ def test_fail_next_raises_the_modelled_error_n_times(aws: Aws) -> None:
     assert exc.value.response["Error"]["Message"] == "boom"
     with pytest.raises(ValueError, match="does not raise LimitExceededException"):
         aws.fake.fail_next("GetLabelDetection", "LimitExceededException")
+    aws.fake.fail_next("GetLabelDetection", "AccessDeniedException", count=5)
+    aws.fake.clear_faults()
+    aws.rek_once.get_label_detection(JobId=job_id)
     # boto3's own retries absorb a single throttle: the service saw two calls
     aws.fake.fail_next("GetLabelDetection", "ProvisionedThroughputExceededException")
     aws.rek.get_label_detection(JobId=job_id)
-    assert aws.fake.record()["calls"]["GetLabelDetection"] == 3 + 2
+    assert aws.fake.record()["calls"]["GetLabelDetection"] == 4 + 2
 
 
 def test_throttle_ratio_is_random_but_repeatable(aws: Aws) -> None:

@@ -46,6 +46,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "expire_tokens": FakeRekognition.expire_tokens,
     "fail_next": FakeRekognition.fail_next,
     "throttle_ratio": FakeRekognition.throttle_ratio,
+    "clear_faults": FakeRekognition.clear_faults,
     "notification_fault": FakeRekognition.notification_fault,
     "renotify": FakeRekognition.renotify,
     "wait_idle": FakeRekognition.wait_idle,

@@ -103,6 +103,9 @@ class FakeControl:
     ) -> None:
         self._call("notification_fault", job_id=job_id, next_jobs=next_jobs, **fault)
 
+    def clear_faults(self) -> None:
+        self._call("clear_faults")
+
     def renotify(self, job_id: str) -> None:
         self._call("renotify", job_id=job_id)
 

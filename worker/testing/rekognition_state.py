@@ -113,6 +113,11 @@ class FakeRekognition:
                 raise ValueError(f"job {job_id} has already finished")
             job.fault = spec
 
+    def clear_faults(self) -> None:
+        """Forget pending fail_next errors, the throttle ratio and queued notification
+        faults (faults already attached to jobs stay)."""
+        self.faults.clear()
+
     # --- driving jobs ----------------------------------------------------------------
     def finish(
         self,

@@ -79,7 +79,7 @@ CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"
 def run(
     video: Path = typer.Argument(..., help="video file to index"),
     features: str = typer.Option("segments", help=FEATURES_HELP),
-    engine: str = typer.Option("local", help="analysis engine: local or aws"),
+    engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("shots,content", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
     force: bool = typer.Option(False, "--force", help="start failed jobs again"),
@@ -90,6 +90,7 @@ def run(
     from worker.service import parse_clip_kinds, parse_features, submit, wait_in_process
 
     ctx = get_context()
+    engine = engine or ctx.settings.engine
     reconfigure(None)  # `run` always works in-process, broker or not
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     t0 = time.perf_counter()
@@ -148,7 +149,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 def submit(
     video: str = typer.Argument(..., help="video file, or s3://bucket/key with --engine aws"),
     features: str = typer.Option("segments", help=FEATURES_HELP),
-    engine: str = typer.Option("local", help="analysis engine: local or aws"),
+    engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("none", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode"),
     force: bool = typer.Option(False, "--force", help="start failed or expired jobs again"),
@@ -159,6 +160,7 @@ def submit(
     from worker.service import submit as do_submit
 
     ctx = get_context()
+    engine = engine or ctx.settings.engine
     if not ctx.settings.broker_url:
         raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
@@ -353,8 +355,12 @@ def poll(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    from worker import heartbeat
+
     console.print("polling for completions (Ctrl-C stops after the current long poll)")
-    console.print(str(poller.run(stop)))
+    data_dir = ctx.settings.data_dir
+    heartbeat.beat(data_dir, "poll")
+    console.print(str(poller.run(stop, on_cycle=lambda: heartbeat.beat(data_dir, "poll"))))
 
 
 @app.command("reconcile")
@@ -391,7 +397,32 @@ def beat(
         raise VidxError("no broker configured: set VIDX_BROKER_URL, e.g. redis://127.0.0.1:6379/0")
     target = schedule_file or ctx.settings.data_dir / "celerybeat-schedule"
     target.parent.mkdir(parents=True, exist_ok=True)
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={target}"])
+    celery_app.start(
+        [
+            "beat",
+            f"--loglevel={loglevel}",
+            f"--schedule={target}",
+            "--scheduler=worker.beat_scheduler:HeartbeatScheduler",
+        ]
+    )
+
+
+@app.command()
+def health(
+    name: str = typer.Argument(..., help="poll or beat"),
+    max_age: float = typer.Option(120.0, "--max-age", help="seconds"),
+) -> None:
+    """Exit 0 when the named process has shown progress recently (compose healthcheck)."""
+    from worker import heartbeat
+
+    if name not in heartbeat.NAMES:
+        raise fail(f"unknown process {name!r} (choose from: {', '.join(heartbeat.NAMES)})")
+    age = heartbeat.age_s(get_context().settings.data_dir, name)
+    if age is None:
+        raise fail(f"{name}: no heartbeat yet")
+    if age > max_age:
+        raise fail(f"{name}: last heartbeat {age:.0f} s ago (limit {max_age:.0f} s)")
+    sys.stdout.write(f"{name}: ok, last heartbeat {age:.0f} s ago\n")
 
 
 @aws_app.command("setup")

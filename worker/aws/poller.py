@@ -136,11 +136,18 @@ class Poller:
             log.info("sqs poll: %s", stats)
         return stats
 
-    def run(self, stop_event: threading.Event, *, max_backoff_s: float = 60.0) -> PollStats:
+    def run(
+        self,
+        stop_event: threading.Event,
+        *,
+        max_backoff_s: float = 60.0,
+        on_cycle: Callable[[], None] | None = None,
+    ) -> PollStats:
         """Poll until `stop_event` is set (e.g. by a SIGTERM handler); returns the totals.
 
         A stop takes effect after the current long poll, never in the middle of a
         hand-off. Transient receive errors back off (interruptibly); fatal ones raise.
+        `on_cycle` runs after every successful poll (e.g. a liveness heartbeat).
         """
         totals = PollStats()
         backoff = 1.0
@@ -148,6 +155,8 @@ class Poller:
             try:
                 totals.add(self.poll_once())
                 backoff = 1.0
+                if on_cycle is not None:
+                    on_cycle()
             except QueueError as exc:
                 if not exc.transient:
                     raise

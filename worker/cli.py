@@ -339,11 +339,16 @@ def import_cmd(
 @handled
 def poll(
     once: bool = typer.Option(False, "--once", help="one long poll, then exit"),
+    loglevel: str = typer.Option("INFO", help="log level"),
 ) -> None:
     """Receive Rekognition completions from SQS and hand each job to a collect task."""
+    import logging
     import signal
     import threading
 
+    logging.basicConfig(
+        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from worker.service import build_poller, ensure_schema
 
     ctx = get_context()

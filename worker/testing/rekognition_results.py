@@ -28,7 +28,6 @@ JOB_KEYS = ("JobStatus", "StatusMessage", "NextToken", "JobId", "Video", "JobTag
 _NOT_FOUND = (
     "Unable to get object metadata from S3. Check object key, region and/or access permissions."
 )
-_FORMATS = {"mov": "QuickTime / MOV", "matroska": "Matroska / WebM"}
 
 
 def s3_key(account_id: str, region: str, s3: Mapping[str, Any]) -> FakeKey:
@@ -101,17 +100,9 @@ def _segments(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[st
 
 
 def video_metadata(info: MediaInfo) -> dict[str, Any]:
-    first = info.container.split(",")[0]
-    return {
-        "Codec": info.video_codec,
-        "DurationMillis": int(info.duration_ms),
-        "Format": _FORMATS.get(first, first),
-        "FrameRate": float(info.fps),
-        "FrameHeight": info.height,
-        "FrameWidth": info.width,
-        # untagged YUV is limited range; yuvj* formats are the full-range ones
-        "ColorRange": "FULL" if (info.pix_fmt or "").startswith("yuvj") else "LIMITED",
-    }
+    from worker.engines.local.segments import video_metadata as from_probe
+
+    return from_probe(info)
 
 
 def cut_page(

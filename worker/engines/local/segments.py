@@ -37,14 +37,17 @@ def _check(name: str, value: float, low: float, high: float) -> None:
         raise EngineError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
 
 
-def _color_range(info: MediaInfo, times: FrameTimes) -> str:
+def _color_range(info: MediaInfo, times: FrameTimes | None) -> str:
     """FULL or LIMITED, as the stream declares it (untagged YUV is limited)."""
-    if times.source_range == "pc" or (info.pix_fmt or "").startswith("yuvj"):
+    declared_full = times is not None and times.source_range == "pc"
+    if declared_full or (info.pix_fmt or "").startswith("yuvj"):
         return "FULL"
     return "LIMITED"
 
 
-def _video_metadata(info: MediaInfo, times: FrameTimes) -> dict[str, Any]:
+def video_metadata(info: MediaInfo, times: FrameTimes | None = None) -> dict[str, Any]:
+    """Rekognition's VideoMetadata for a probed file (`times`: the decode, if any, which
+    knows the stream's declared colour range)."""
     first = info.container.split(",")[0]
     return {
         "Codec": info.video_codec,
@@ -144,7 +147,7 @@ def detect_segments(
         progress(1.0)
     return {
         "JobStatus": "SUCCEEDED",
-        "VideoMetadata": [_video_metadata(info, times)],
+        "VideoMetadata": [video_metadata(info, times)],
         "AudioMetadata": _audio_metadata(info),
         "Segments": segments,
         "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in types],

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="check SNS signatures; default: on unless AWS_ENDPOINT_URL"
     )
     reconcile_after_s: int = Field(default=900, ge=1, description="ask Get* after this wait")
+    retry_backoff_s: float = Field(
+        default=2.0, gt=0, description="first wait after throttling; doubles, with jitter"
+    )
     slot_lease_s: int = Field(default=3600, ge=10, description="job slot lease, renewed")
     sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
 

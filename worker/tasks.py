@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from celery import Task
 
@@ -20,11 +22,36 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (ThrottledError, EngineUnavailableError)
 MAX_TRANSIENT_RETRIES = 12
+T = TypeVar("T")
 
 
 def backoff_s(retries: int, base: float = 2.0, cap: float = 300.0) -> float:
     """Exponential backoff with full jitter (AWS Architecture Blog's recommendation)."""
     return random.uniform(0, min(cap, base * 2**retries))
+
+
+def with_retries(task: Task[Any, Any], step: Callable[[], T]) -> T:
+    """Run a pipeline step; a transient error retries the task after a jittered backoff.
+
+    On a broker Celery re-queues the task with a countdown. Run eagerly (no broker:
+    `vidx run`, the embedded default) Celery cannot retry: with task_eager_propagates
+    its tracer re-raises the `Retry` to whoever called `.delay()` (celery 5.7,
+    celery/app/trace.py `on_error`) instead of applying the retry, and without it the
+    retry would run at once, ignoring the countdown. So the step is retried here.
+    """
+    retries = task.request.retries or 0
+    base = get_context().settings.retry_backoff_s
+    while True:
+        try:
+            return step()
+        except TRANSIENT as exc:
+            if not task.request.is_eager:
+                raise task.retry(exc=exc, countdown=backoff_s(retries, base)) from None
+            if retries >= (task.max_retries or 0):
+                raise
+            log.warning("%s: %s; retrying in-process", task.name, exc)
+            time.sleep(backoff_s(retries, base))
+            retries += 1
 
 
 @app.task(name="vidx.analyze")
@@ -39,10 +66,7 @@ def analyze(video_id: str, job_ids: list[int]) -> None:
 @app.task(name="vidx.start_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
 def start_job(self: Task[Any, Any], job_id: int) -> None:
     ctx = get_context()
-    try:
-        outcome = start_step(ctx, job_id)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from None
+    outcome = with_retries(self, lambda: start_step(ctx, job_id))
     if outcome is StartOutcome.COLLECT_NOW:
         collect_job.delay(job_id)
     elif outcome is StartOutcome.FAILED:
@@ -53,10 +77,7 @@ def start_job(self: Task[Any, Any], job_id: int) -> None:
 @app.task(name="vidx.collect_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
 def collect_job(self: Task[Any, Any], job_id: int) -> None:
     ctx = get_context()
-    try:
-        collect_step(ctx, job_id)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from None
+    with_retries(self, lambda: collect_step(ctx, job_id))
     after_job(job_id)
 
 

@@ -171,14 +171,15 @@ def wait_in_process(
     """`vidx run` with a remote engine and no poller: ask the engine until every job ends.
 
     Uses the reconciler's question (Get*, MaxResults 1) on every job in flight, then
-    collects finished ones in this process.
+    collects finished ones in this process, and starts what waits in the backlog.
     """
     import time
     from datetime import timedelta
 
     from models import utcnow
+    from worker.pipeline import backlog
     from worker.pipeline.reconcile import reconcile
-    from worker.tasks import after_job, collect_job
+    from worker.tasks import after_job, collect_job, start_job
 
     deadline = time.monotonic() + timeout_s
     while not jobs.video_jobs_done(ctx, video_id):
@@ -190,6 +191,10 @@ def wait_in_process(
             collect_job.delay(job_id)
         for job_id in report.failed:
             after_job(job_id)
+        # jobs sent back to the backlog (LimitExceeded) start again here, once a round:
+        # no beat drains the backlog in this process, and no other job's end may do it
+        for job_id in backlog.startable(ctx):
+            start_job.delay(job_id)
         if not report.to_collect:
             time.sleep(poll_s)
 

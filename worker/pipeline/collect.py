@@ -26,7 +26,10 @@ from worker.store import set_state as store_set_state
 
 log = logging.getLogger(__name__)
 
-EXPIRED_HINT = "results are kept 7 days; `vidx submit --force` starts the job again"
+EXPIRED_HINT = (
+    "the results have expired: Rekognition keeps them 7 days; "
+    "`vidx submit --force` starts the job again"
+)
 
 
 def collect_job(ctx: AppContext, job_id: int) -> JobState:

@@ -16,24 +16,36 @@ from worker.results import ParsedDetection
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+    """Insert many rows in the session's transaction, by the fastest path of each database.
 
     Measured with benchmarks/ingest.py: the ORM's bulk insert stores ~4k rows/s on
-    PostgreSQL (psycopg pipelines one INSERT per row); COPY is an order of magnitude faster.
+    PostgreSQL (psycopg pipelines one INSERT per row), COPY an order of magnitude more;
+    on SQLite the driver's own executemany is ~30% faster than going through Core.
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), list(rows))
-        return
+    dialect = session.get_bind().dialect.name
     columns = list(rows[0])
     json_cols = {c for c in columns if isinstance(table.c[c].type, JSON | JSONB)}
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        return [json.dumps(row[c]) if c in json_cols else row[c] for c in columns]
+
     names = ", ".join(f'"{c}"' for c in columns)
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in columns])
+    if dialect == "postgresql":
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(values(row))
+    elif dialect == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        session.connection().exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+            [tuple(values(row)) for row in rows],
+        )
+    else:
+        session.execute(insert(table), list(rows))
 
 
 def params_hash(params: Mapping[str, Any]) -> str:

@@ -7,6 +7,8 @@ NextToken/MaxResults, be idempotent by client token, and refuse what it cannot d
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,49 @@ from worker.results import parse_page
 
 pytestmark = pytest.mark.integration
 
-ENGINES = ["local"]  # the Rekognition engine joins this list when it exists
+ENGINES = ["local", "aws"]  # aws: the Rekognition adapter against moto + worker/testing
 VIDEO = "synthetic/no_audio.mp4"
+
+
+@dataclass
+class Staging:
+    """Where an engine reads the video: the file itself, or (aws) its S3 copy."""
+
+    bucket: str | None = None
+
+    def prepare(self, ctx: AppContext) -> None:
+        """Settings the pipeline needs to stage videos for this engine."""
+        if self.bucket:
+            ctx.settings = ctx.settings.model_copy(update={"s3_bucket": self.bucket})
+
+    def source(self, ctx: AppContext, inspected: ingest.Inspected, path: Path) -> VideoSource:
+        if not self.bucket:
+            return VideoSource(inspected.video_id, inspected.sha256, path=path)
+        from worker.aws.s3 import ensure_uploaded
+
+        loc = ensure_uploaded(ctx.aws.s3, path, inspected.sha256, self.bucket, "contract")
+        return VideoSource(
+            inspected.video_id, inspected.sha256, path=path, s3_bucket=loc.bucket, s3_key=loc.key
+        )
+
+
+@pytest.fixture
+def staging(
+    engine_name: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Staging]:
+    """aws: moto under mock_aws with the fake Rekognition video operations (completing
+    at once, segments computed by the local detector from the S3 object) and a bucket."""
+    if engine_name != "aws":
+        yield Staging()
+        return
+    from tests.fake_aws import BUCKET, REGION, mocked_aws
+
+    request.getfixturevalue("aws_env")
+    with mocked_aws(monkeypatch):
+        import boto3
+
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield Staging(BUCKET)
 
 
 def _truth(media: Path) -> dict:
@@ -32,14 +75,14 @@ def _truth(media: Path) -> dict:
 
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_engine_pages_parse_and_repeat(
-    engine_name: str, sqlite_ctx: AppContext, media: Path
+    engine_name: str, sqlite_ctx: AppContext, media: Path, staging: Staging
 ) -> None:
     engine = sqlite_ctx.engine(engine_name)
     src = media / VIDEO
     inspected = ingest.inspect(src)
     request = JobRequest(
         Feature.SEGMENTS,
-        VideoSource(inspected.video_id, inspected.sha256, path=src),
+        staging.source(sqlite_ctx, inspected, src),
         client_token="contract-segments-1",
         params=jobs.DEFAULT_PARAMS[Feature.SEGMENTS],
     )
@@ -64,7 +107,7 @@ def test_engine_pages_parse_and_repeat(
 @pytest.mark.parametrize("engine_name", ENGINES)
 @pytest.mark.parametrize("feature", [Feature.LABELS, Feature.MODERATION, Feature.FACES])
 def test_engine_refuses_what_it_cannot_detect(
-    engine_name: str, feature: Feature, sqlite_ctx: AppContext
+    engine_name: str, feature: Feature, sqlite_ctx: AppContext, staging: Staging
 ) -> None:
     engine = sqlite_ctx.engine(engine_name)
     if engine.supports(feature):
@@ -74,8 +117,11 @@ def test_engine_refuses_what_it_cannot_detect(
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
-def test_pipeline_on_each_database(engine_name: str, ctx: AppContext, media: Path) -> None:
+def test_pipeline_on_each_database(
+    engine_name: str, ctx: AppContext, media: Path, staging: Staging
+) -> None:
     """ingest -> start -> collect -> timeline, on SQLite and PostgreSQL alike."""
+    staging.prepare(ctx)
     inspected = ingest.inspect(media / VIDEO)
     with ctx.db.session() as s:
         video_id = ingest.register(s, inspected, ["segments"], [], "accurate").id

@@ -150,6 +150,14 @@ def finish_pages(session: Session, job: AnalysisJob, pages: int) -> int:
     return job.items_collected
 
 
+def clear_results(session: Session, job: AnalysisJob) -> None:
+    """Remove a job's detections and timeline ranges (a collect that failed part-way)."""
+    session.execute(delete(Detection).where(Detection.job_id == job.id))
+    session.execute(delete(TimelineRange).where(TimelineRange.job_id == job.id))
+    job.pages_collected = 0
+    job.items_collected = 0
+
+
 def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Mapping[str, Any]]) -> None:
     session.execute(delete(TimelineRange).where(TimelineRange.job_id == job.id))
     if ranges:

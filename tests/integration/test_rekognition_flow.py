@@ -505,6 +505,7 @@ def test_stale_next_token_mid_collect_fails_then_restarts_clean(
     [job] = flow.jobs(done.video_id)
     assert job.state == JobState.FAILED
     assert job.message is not None and "InvalidPaginationTokenException" in job.message
+    assert flow.rows() == 0 and job.items_collected == 0  # no half-collected rows stay
     flow.ctx.aws.rekognition.meta.events.unregister(
         "after-call.rekognition.GetLabelDetection", stale_after_first_page
     )

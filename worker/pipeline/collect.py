@@ -21,7 +21,7 @@ from worker.pipeline.start import release_slot
 from worker.pipeline.timeline import VideoClock, build_ranges
 from worker.progress import reporter
 from worker.results import ParsedDetection, VideoMeta, parse_page
-from worker.store import finish_pages, replace_ranges, write_page
+from worker.store import clear_results, finish_pages, replace_ranges, write_page
 from worker.store import set_state as store_set_state
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,11 @@ def collect_job(ctx: AppContext, job_id: int) -> JobState:
 
 
 def _finish(ctx: AppContext, job_id: int, state: JobState, message: str) -> None:
-    set_state(ctx, job_id, state, message)
+    """End a failed collect: no half-collected rows stay behind, the slot is freed."""
+    with ctx.db.session() as s:
+        job = s.get_one(AnalysisJob, job_id)
+        clear_results(s, job)
+        store_set_state(job, state, message)
     release_slot(ctx, job_id)
 
 

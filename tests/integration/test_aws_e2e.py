@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.compose import vidx_argv
 from tests.e2e_support import (
     REDIS_URL,
     VIDX,
@@ -84,9 +85,11 @@ def aws_stack(
         again = vidx(["aws", "setup", "--bucket", "vidx-e2e"], env)
         assert again.returncode == 0 and again.stdout == setup.stdout, again.stderr
         assert vidx(["db", "upgrade"], env).returncode == 0
-        logs = [server_log, root / "worker.log", root / "poll.log"]
-        procs.append(start([*VIDX, "worker", "--concurrency", "2"], env, logs[1], "ready."))
-        procs.append(start([*VIDX, "poll"], env, logs[2], "polling for completions"))
+        logs = [server_log, root / "worker.log", root / "poll.log", root / "beat.log"]
+        # the compose services' own commands, so the stack and this test cannot drift
+        procs.append(start([*VIDX, *vidx_argv("worker")], env, logs[1], "ready."))
+        procs.append(start([*VIDX, *vidx_argv("poll")], env, logs[2], "polling for completions"))
+        procs.append(start([*VIDX, *vidx_argv("beat")], env, logs[3], "Starting"))
         yield AwsStack(env, logs)
     finally:
         for proc in reversed(procs):
@@ -115,9 +118,10 @@ def test_three_videos_all_features_through_sns_and_sqs(aws_stack: AwsStack, medi
         assert doc["features"]["segments"]["engine"] == "aws"
     poll_log = aws_stack.logs[2].read_text()
     assert "handled=" in poll_log, poll_log  # completions really came through SQS
-    # the compose healthcheck of the poller
-    health = vidx(["health", "poll"], env)
-    assert health.returncode == 0, health.stderr
+    # the compose healthchecks of the poller and the scheduler
+    for name in ("poll", "beat"):
+        health = vidx(["health", name], env)
+        assert health.returncode == 0, health.stderr + aws_stack.logs[3].read_text()
 
 
 def test_s3_uri_input_and_missing_object(aws_stack: AwsStack, media: Path) -> None:

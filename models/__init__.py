@@ -5,6 +5,7 @@ from models.clip import Clip
 from models.dead_letter import DeadLetter
 from models.detection import KINDS, Detection, TimelineRange
 from models.job import AnalysisJob, JobState
+from models.thumbnail import Thumbnail
 from models.video import Video
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "DeadLetter",
     "Detection",
     "JobState",
+    "Thumbnail",
     "TimelineRange",
     "Video",
     "utcnow",

@@ -28,4 +28,6 @@ class Clip(Base):
     drift_ms: Mapped[int | None] = mapped_column(Integer)  # copy mode: start error vs. the cut
     path: Mapped[str] = mapped_column(Text)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # s3://bucket/key of the uploaded copy (videos analysed by the Rekognition engine)
+    s3_uri: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

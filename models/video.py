@@ -41,6 +41,9 @@ class Video(Base):
     requested_features: Mapped[list[str]] = mapped_column(JSONType, default=list)
     requested_clips: Mapped[list[str]] = mapped_column(JSONType, default=list)
     clip_mode: Mapped[str] = mapped_column(String(16), default="accurate")
+    # how the clips are planned, kept so every worker task plans the same clips
+    clip_min_length_ms: Mapped[int] = mapped_column(Integer, default=0)  # 0: one per shot
+    clip_keep_opening_credits: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,10 +14,12 @@ from moto import mock_aws
 from mypy_boto3_s3.client import S3Client
 
 from worker.aws.s3 import (
+    clip_key,
     ensure_uploaded,
     head,
     object_key,
     parse_s3_uri,
+    put_file,
     safe_filename,
 )
 from worker.errors import (
@@ -76,6 +78,14 @@ def test_object_key_is_prefix_hash_filename() -> None:
     assert object_key("", sha, "c.mp4") == f"{sha}/c.mp4"
     with pytest.raises(ValueError, match="SHA-256"):
         object_key("vidx", "ABC", "c.mp4")
+
+
+def test_clip_key_is_under_the_video_prefix() -> None:
+    sha = "b" * 64
+    assert clip_key("vidx", sha, "v_shot_0007_00-00-12.480.mp4") == (
+        f"vidx/{sha}/clips/v_shot_0007_00-00-12.480.mp4"
+    )
+    assert clip_key("", sha, "../x y.mp4") == f"{sha}/clips/x_y.mp4"
 
 
 def test_parse_s3_uri_keeps_the_key_verbatim() -> None:
@@ -205,3 +215,37 @@ def test_denied_during_upload_is_access_denied(s3: S3Client, tmp_path: Path) -> 
         stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
         with pytest.raises(AccessDeniedError, match="access denied"):
             ensure_uploaded(s3, path, sha, BUCKET, "vidx")
+
+
+# --- put_file (clips) ------------------------------------------------------------------
+
+
+def test_put_file_uploads_once_per_content(s3: S3Client, tmp_path: Path) -> None:
+    path, sha = video(tmp_path, "a_shot_0001.mp4")
+    key = clip_key("vidx", sha, path.name)
+    loc = put_file(s3, path, BUCKET, key, sha)
+    assert (loc.key, loc.size) == (key, 4096) and body(s3, key) == path.read_bytes()
+    assert s3.head_object(Bucket=BUCKET, Key=key)["Metadata"] == {"sha256": sha}
+    # the same bytes again: not uploaded (a marker planted with the same hash survives)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"marker", Metadata={"sha256": sha})
+    put_file(s3, path, BUCKET, key, sha)
+    assert body(s3, key) == b"marker"
+
+
+def test_put_file_replaces_other_content_of_the_same_size(s3: S3Client, tmp_path: Path) -> None:
+    path, sha = video(tmp_path, "a_shot_0001.mp4")
+    key = clip_key("vidx", sha, path.name)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * 4096, Metadata={"sha256": "c" * 64})
+    put_file(s3, path, BUCKET, key, sha)
+    assert body(s3, key) == path.read_bytes()
+
+
+def test_put_file_errors_name_the_uri(s3: S3Client, tmp_path: Path) -> None:
+    path, sha = video(tmp_path)
+    with pytest.raises(InputError, match="bucket does not exist") as info:
+        put_file(s3, path, "no-such-bucket", "k/c.mp4", sha)
+    assert info.value.source == "s3://no-such-bucket/k/c.mp4"
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", service_error_code="SlowDown", http_status_code=503)
+        with pytest.raises(ThrottledError, match=f"s3://{BUCKET}/k/c.mp4"):
+            put_file(s3, path, BUCKET, "k/c.mp4", sha)

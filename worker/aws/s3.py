@@ -74,6 +74,12 @@ def object_key(prefix: str, sha256: str, filename: str) -> str:
     return "/".join([*parts, sha256, safe_filename(filename)])
 
 
+def clip_key(prefix: str, sha256: str, filename: str) -> str:
+    """`<prefix>/<sha256>/clips/<filename>`: a video's clips next to the video itself."""
+    video_key = object_key(prefix, sha256, "clips")
+    return f"{video_key}/{safe_filename(filename)}"
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """`s3://bucket/key` -> (bucket, key). The key is taken verbatim: S3 keys may hold
     spaces, '?' and '#', which a URL parser would cut off."""
@@ -134,6 +140,43 @@ def ensure_uploaded(
         raise translate(exc, uri) from None
     if progress:
         progress(1.0)
+    return S3Location(bucket, key, size)
+
+
+def put_file(
+    s3_client: S3Client,
+    path: Path,
+    bucket: str,
+    key: str,
+    sha256: str,
+    *,
+    config: TransferConfig = DEFAULT_TRANSFER,
+) -> S3Location:
+    """Upload `path` to `key` unless the object there already holds these bytes.
+
+    Compared by the sha256 kept in the object's metadata, not by size: a re-cut clip
+    can have the old one's size and other frames.
+    """
+    uri = f"s3://{bucket}/{key}"
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        current = s3_client.head_object(Bucket=bucket, Key=key)["Metadata"].get("sha256")
+    except ClientError as exc:
+        if _code(exc) not in {"404", "NoSuchKey", "NotFound"}:
+            raise translate(exc, uri) from None
+        current = None
+    except BotoCoreError as exc:
+        raise translate(exc, uri) from None
+    if current != sha256:
+        try:
+            s3_client.upload_file(
+                str(path), bucket, key, ExtraArgs={"Metadata": {"sha256": sha256}}, Config=config
+            )
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise translate(exc, uri) from None
     return S3Location(bucket, key, size)
 
 

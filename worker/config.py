@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         return self.data_dir / "clips"
 
     @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
+
+    @property
     def results_dir(self) -> Path:
         return self.data_dir / "results"
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from models import AnalysisJob, Clip, JobState, TimelineRange, Video
+from models import AnalysisJob, Clip, JobState, Thumbnail, TimelineRange, Video
 from worker.errors import NotFoundError
+from worker.media.thumbnails import INDEX_NAME
+from worker.pipeline.clip_ranges import Span, merge_short_shots
 from worker.pipeline.timeline import content_range
 
 TIMELINE_SCHEMA = "vidx.timeline/1"
@@ -24,13 +27,25 @@ def _video(session: Session, video_id: str) -> Video:
     return video
 
 
-def content_range_of(session: Session, video_id: str) -> tuple[int, int] | None:
+def cues_of(session: Session, video_id: str) -> list[tuple[str, int, int]]:
+    """Technical cues as (type, start_ms, end_ms), in time order."""
     cues = session.execute(
-        select(TimelineRange.name, TimelineRange.start_ms, TimelineRange.end_ms).where(
-            TimelineRange.video_id == video_id, TimelineRange.kind == "cue"
-        )
+        select(TimelineRange.name, TimelineRange.start_ms, TimelineRange.end_ms)
+        .where(TimelineRange.video_id == video_id, TimelineRange.kind == "cue")
+        .order_by(TimelineRange.start_ms)
     ).all()
-    return content_range([(n, s, e) for n, s, e in cues])
+    return [(n, s, e) for n, s, e in cues]
+
+
+def content_range_of(session: Session, video_id: str) -> tuple[int, int] | None:
+    return content_range(cues_of(session, video_id))
+
+
+def shot_clip_spans(session: Session, video: Video) -> list[Span]:
+    """The shot clips the video's request plans: one per shot, short ones merged."""
+    shots = [Span(r.seq, r.start_ms, r.end_ms) for r in _ranges(session, video.id, "shot")]
+    merged = merge_short_shots(shots, video.clip_min_length_ms, cues_of(session, video.id))
+    return [Span(m.seq, m.start_ms, m.end_ms) for m in merged]
 
 
 def video_status(session: Session, video_id: str) -> dict[str, Any]:
@@ -58,26 +73,21 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
 
 
 def _clips_complete(session: Session, video: Video, kind: str) -> bool:
-    """Every requested clip exists: one per shot, or the content clip."""
-
-    def count(stmt: Select[Any]) -> int:
-        return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-
-    made = count(
-        select(Clip.id).where(
-            Clip.video_id == video.id,
-            Clip.kind == ("shot" if kind == "shots" else "content"),
-            Clip.mode == video.clip_mode,
+    """Every requested clip exists: one per shot (short shots merged), or the content clip."""
+    made = set(
+        session.scalars(
+            select(Clip.seq).where(
+                Clip.video_id == video.id,
+                Clip.kind == ("shot" if kind == "shots" else "content"),
+                Clip.mode == video.clip_mode,
+            )
         )
     )
     if kind == "content":
-        return made >= 1
-    shots = count(
-        select(TimelineRange.id).where(
-            TimelineRange.video_id == video.id, TimelineRange.kind == "shot"
-        )
-    )
-    return shots > 0 and made >= shots
+        return bool(made)
+    # by index, not by times: a merged clip is numbered after its first shot
+    planned = {span.seq for span in shot_clip_spans(session, video)}
+    return bool(planned) and planned <= made
 
 
 def list_videos(session: Session, limit: int = 100) -> list[dict[str, Any]]:
@@ -170,6 +180,43 @@ def timeline(session: Session, video_id: str) -> dict[str, Any]:
             for c in clips
         ],
     }
+
+
+def thumbnails(session: Session, video_id: str) -> dict[str, Any]:
+    """The video's shot thumbnails and sprite sheet (for the viewer); empty when none."""
+    _video(session, video_id)
+    rows = session.scalars(
+        select(Thumbnail).where(Thumbnail.video_id == video_id).order_by(Thumbnail.seq)
+    ).all()
+    sprite = next((r for r in rows if r.kind == "sprite"), None)
+    return {
+        "video_id": video_id,
+        "sprite": None
+        if sprite is None
+        else {
+            "path": sprite.path,
+            "index": str(Path(sprite.path).with_name(INDEX_NAME)),
+            "width": sprite.width,
+            "height": sprite.height,
+        },
+        "shots": [
+            {"index": r.seq, "path": r.path, "width": r.width, "height": r.height, "at_ms": r.at_ms}
+            for r in rows
+            if r.kind == "shot"
+        ],
+    }
+
+
+def thumbnail_path(session: Session, video_id: str, kind: str, seq: int = 0) -> Path:
+    """The file of one thumbnail (`shot` by index, or the `sprite`), for serving."""
+    path = session.scalar(
+        select(Thumbnail.path).where(
+            Thumbnail.video_id == video_id, Thumbnail.kind == kind, Thumbnail.seq == seq
+        )
+    )
+    if path is None:
+        raise NotFoundError(f"video {video_id} has no {kind} thumbnail {seq}")
+    return Path(path)
 
 
 def _span(r: TimelineRange) -> dict[str, Any]:

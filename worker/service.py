@@ -20,6 +20,7 @@ from worker.engines.port import Feature
 from worker.errors import VidxError
 from worker.media import rekognition_limits
 from worker.pipeline import ingest, jobs
+from worker.pipeline.clip_request import check_min_length
 from worker.pipeline.clips import AVAILABLE_MODES, CLIP_KINDS, MODES
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ def submit(
     clip_kinds: Sequence[str],
     mode: str,
     force: bool = False,
+    *,
+    min_length_ms: int = 0,
+    keep_opening_credits: bool = False,
 ) -> Submitted:
     """Validate everything, then register the video and its jobs and enqueue the work.
 
@@ -87,6 +91,7 @@ def submit(
     `force` starts failed (or expired) jobs of the requested features again.
     """
     check_mode(mode)
+    check_min_length(min_length_ms)
     jobs.check_supported(ctx, features, engine)
     if clip_kinds and Feature.SEGMENTS not in features:
         raise VidxError("clips need the segments feature (add it to --features, or --clips none)")
@@ -107,7 +112,15 @@ def submit(
         duration_ms = inspected.info.duration_ms
 
         def register(s: Session) -> Video:
-            return ingest.register(s, inspected, [f.value for f in features], clip_kinds, mode)
+            return ingest.register(
+                s,
+                inspected,
+                [f.value for f in features],
+                clip_kinds,
+                mode,
+                min_length_ms,
+                keep_opening_credits,
+            )
 
     ensure_schema(ctx)
     check_broker()

@@ -13,7 +13,7 @@ from celery import Task
 from worker.celery_app import app
 from worker.context import get_context
 from worker.errors import EngineUnavailableError, ThrottledError, VidxError
-from worker.pipeline import backlog, clips, jobs
+from worker.pipeline import backlog, clip_request, clips, jobs, thumbs
 from worker.pipeline.collect import collect_job as collect_step
 from worker.pipeline.start import StartOutcome
 from worker.pipeline.start import start_job as start_step
@@ -121,8 +121,24 @@ def cut_clips(video_id: str) -> None:
     if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
         return
     clips.check_request(kinds, mode)
-    for batch in clips.batches(clips.plan_clips(ctx, video_id, kinds)):
+    plans = clips.plan_clips(ctx, video_id, kinds)
+    clip_request.prune_stale(ctx, video_id, plans, mode)
+    for batch in clips.batches(plans):
         cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
+    make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
+
+
+@app.task(name="vidx.make_thumbnails")
+def make_thumbnails(video_id: str) -> None:
+    """A JPEG per shot and the sprite sheet, for the viewer."""
+    ctx = get_context()
+    try:
+        thumbs.make_for_video(ctx, video_id)
+    except VidxError as exc:
+        # pictures for the viewer: their failure is recorded and logged, but never fails
+        # the clips or the video (nor, when eager, the `vidx run` that is cutting them)
+        thumbs.record_failure(ctx, video_id, str(exc))
+        log.warning("thumbnails of video %s failed: %s", video_id, exc)
 
 
 @app.task(name="vidx.cut_clip_batch")

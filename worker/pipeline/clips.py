@@ -8,13 +8,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from models import Clip, TimelineRange, Video
+from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import NotFoundError, VidxError
 from worker.media.cut import cut_accurate
 from worker.media.probe import probe
+from worker.pipeline import clip_request, clip_upload, thumbs
+from worker.pipeline.clip_ranges import content_clip_range
+from worker.pipeline.timeline import content_range
 from worker.progress import reporter
-from worker.query import content_range_of
+from worker.query import cues_of, shot_clip_spans
 from worker.store import upsert_clip
 from worker.timecode import format_hms
 
@@ -48,7 +51,8 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
-            rng = content_range_of(s, video_id)
+            cues = cues_of(s, video_id)
+            rng = content_clip_range(cues, content_range(cues), video.clip_keep_opening_credits)
             if rng is None:
                 raise VidxError(
                     f"video {video_id}: no content range (run the segments feature first)"
@@ -57,11 +61,8 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
                 ClipPlan("content", 0, rng[0], rng[1], f"{stem}_content_{_hms(rng[0])}.mp4")
             )
         if "shots" in kinds:
-            shots = s.scalars(
-                select(TimelineRange)
-                .where(TimelineRange.video_id == video_id, TimelineRange.kind == "shot")
-                .order_by(TimelineRange.start_ms)
-            ).all()
+            # one clip per shot; under the video's minimum length, merged with a neighbour
+            shots = shot_clip_spans(s, video)
             if not shots:
                 raise VidxError(f"video {video_id}: no shots (run the segments feature first)")
             plans += [
@@ -146,9 +147,21 @@ def cut_clips(
     kinds: list[str],
     mode: str = "accurate",
     out: Path | None = None,
+    *,
+    min_length_ms: int | None = None,
+    keep_opening_credits: bool | None = None,
+    thumbnails: bool = False,
 ) -> list[Clip]:
+    """Cut the clips asked for; the options given are stored on the video first (None:
+    as stored), and clips an earlier request made that this plan drops are removed."""
     check_request(kinds, mode)
-    return cut_plans(ctx, video_id, plan_clips(ctx, video_id, kinds), mode, out)
+    clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
+    plans = plan_clips(ctx, video_id, kinds)
+    clip_request.prune_stale(ctx, video_id, plans, mode)
+    made = cut_plans(ctx, video_id, plans, mode, out)
+    if thumbnails:
+        thumbs.make_for_video(ctx, video_id)
+    return made
 
 
 def cut_plans(
@@ -165,6 +178,7 @@ def cut_plans(
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     _clear_failure(ctx, video_id)
+    upload_to = clip_upload.s3_target(ctx, video_id)
     rep = reporter()
     rep.step("clips", total=1.0)
     made: list[Clip] = []
@@ -172,7 +186,7 @@ def cut_plans(
         target = folder / plan.filename
         existing = _existing(ctx, video_id, plan, mode, target)
         if existing is not None:  # a re-run keeps verified clips instead of cutting again
-            made.append(existing)
+            made.append(clip_upload.publish(ctx, upload_to, existing))
             continue
         result = cut_accurate(source, info, plan.start_ms, plan.end_ms, target)
         clip = Clip(
@@ -189,6 +203,7 @@ def cut_plans(
             size_bytes=result.path.stat().st_size,
         )
         with ctx.db.session() as s:
-            made.append(upsert_clip(s, clip))
+            upsert_clip(s, clip)
+        made.append(clip_upload.publish(ctx, upload_to, clip))
         rep.advance((n + 1) / len(plans))
     return made

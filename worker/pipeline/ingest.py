@@ -51,6 +51,8 @@ def register(
     features: Sequence[str],
     clips: Sequence[str],
     clip_mode: str,
+    clip_min_length_ms: int = 0,
+    clip_keep_opening_credits: bool = False,
 ) -> Video:
     """Find or create the video row; a resubmission adds what it asks for."""
     info = inspected.info
@@ -79,6 +81,8 @@ def register(
             requested_features=sorted(set(features)),
             requested_clips=sorted(set(clips)),
             clip_mode=clip_mode,
+            clip_min_length_ms=clip_min_length_ms,
+            clip_keep_opening_credits=clip_keep_opening_credits,
         )
         session.add(video)
     else:
@@ -87,7 +91,9 @@ def register(
             video.source = str(info.path.resolve())
         video.requested_features = sorted(set(video.requested_features) | set(features))
         video.requested_clips = sorted(set(video.requested_clips) | set(clips))
-        if clips:
+        if clips:  # the latest request for clips says how to cut them
             video.clip_mode = clip_mode
+            video.clip_min_length_ms = clip_min_length_ms
+            video.clip_keep_opening_credits = clip_keep_opening_credits
     session.flush()
     return video

@@ -19,6 +19,7 @@ from worker.context import get_context
 from worker.errors import VidxError
 from worker.progress import reporting
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, run_query, timeline, video_status
+from worker.query import thumbnails as thumbnails_of
 from worker.timecode import format_hms, parse_hms
 
 app = typer.Typer(
@@ -72,6 +73,8 @@ def _print_json(obj: Any) -> None:
 
 FEATURES_HELP = "comma-separated: segments, labels, moderation, faces"
 CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"
+MIN_LENGTH_HELP = "merge shots shorter than this (ms) into a neighbour; 0: off"
+KEEP_CREDITS_HELP = "the content clip starts at the opening credits"
 
 
 @app.command()
@@ -82,6 +85,8 @@ def run(
     engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("shots,content", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
+    keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed jobs again"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
@@ -95,7 +100,17 @@ def run(
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     t0 = time.perf_counter()
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
-        sub = submit(ctx, video, parse_features(features), engine, kinds, mode, force)
+        sub = submit(
+            ctx,
+            video,
+            parse_features(features),
+            engine,
+            kinds,
+            mode,
+            force,
+            min_length_ms=min_length,
+            keep_opening_credits=keep_credits,
+        )
         if engine != "local":
             wait_in_process(ctx, sub.video_id)
     elapsed = time.perf_counter() - t0
@@ -268,6 +283,9 @@ def clips(
     at: str = typer.Option("shots,content", "--at", help="shots, content or both"),
     mode: str = typer.Option("accurate", help="copy, accurate or smart"),
     out_dir: Path | None = typer.Option(None, "--out", help="folder (default: data dir)"),
+    min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
+    keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
+    thumbnails: bool = typer.Option(False, "--thumbnails", help="also a JPEG per shot + sprite"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
@@ -279,13 +297,27 @@ def clips(
     ctx = get_context()
     ensure_schema(ctx)
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
-        made = cut_clips(ctx, video_id, kinds, mode, out_dir)
+        made = cut_clips(
+            ctx,
+            video_id,
+            kinds,
+            mode,
+            out_dir,
+            min_length_ms=min_length,
+            keep_opening_credits=keep_credits,
+            thumbnails=thumbnails,
+        )
     rows = [
         {"kind": c.kind, "index": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms, "path": c.path}
+        | ({"s3_uri": c.s3_uri} if c.s3_uri else {})
         for c in made
     ]
     if as_json:
-        _print_json({"video_id": video_id, "clips": rows})
+        doc: dict[str, Any] = {"video_id": video_id, "clips": rows}
+        if thumbnails:
+            with ctx.db.session() as s:
+                doc["thumbnails"] = thumbnails_of(s, video_id)
+        _print_json(doc)
     else:
         for r in rows:
             console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}", highlight=False)

@@ -171,3 +171,16 @@ def test_files_are_served_by_path_and_a_failed_run_keeps_the_old_set(made: Made)
         make_thumbnails(not_video, probe(made.src), [ShotSpan(0, 0, 1000)], sprite.parent)
     assert {p.name: p.read_bytes() for p in sprite.parent.iterdir()} == before
     assert first.is_file()
+
+
+def test_every_frame_a_shot(tmp_path: Path) -> None:
+    """Hundreds of shots: one select term each (a flat sum of them breaks ffmpeg 5.1)."""
+    src = SYNTHETIC / "no_audio.mp4"  # 250 frames at 25 fps
+    info = probe(src)
+    shots = [ShotSpan(i, i * 40, i * 40 + 40) for i in range(info.frame_count)]
+    made = make_thumbnails(src, info, shots, tmp_path / "t", max_width=64, tile_width=32)
+    assert [t.at_ms for t in made.shots] == [s.start_ms for s in shots]
+    assert len(list((tmp_path / "t").glob("shot_*.jpg"))) == 250
+    # 250 tiles of 32x18: a square sheet (12 x 21 tiles, 384 x 378 px), not a tall strip
+    assert (made.sprite_width, made.sprite_height) == (12 * 32, 21 * 18)
+    assert jpeg_size(made.sprite) == (384, 378)

@@ -69,6 +69,8 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
     result: dict[str, Any] = {"video_id": video.id, "status": status, "features": features}
     if clips_error:
         result["clips"] = {"status": "FAILED", "message": clips_error}
+    if thumbs_error := video.extra.get("thumbs_error"):  # reported, but the video stands
+        result["thumbnails"] = {"status": "FAILED", "message": thumbs_error}
     return result
 
 

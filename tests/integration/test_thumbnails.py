@@ -184,3 +184,31 @@ def test_every_frame_a_shot(tmp_path: Path) -> None:
     # 250 tiles of 32x18: a square sheet (12 x 21 tiles, 384 x 378 px), not a tall strip
     assert (made.sprite_width, made.sprite_height) == (12 * 32, 21 * 18)
     assert jpeg_size(made.sprite) == (384, 378)
+
+
+def test_a_failure_is_reported_and_fails_nothing_else(
+    sqlite_ctx: AppContext, tmp_path: Path
+) -> None:
+    from worker.query import video_status
+    from worker.tasks import make_thumbnails as task
+
+    video = tmp_path / "gone.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi",
+         "-i", "testsrc2=size=160x90:rate=25:duration=1", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    video_id = submit(sqlite_ctx, video, [Feature.SEGMENTS], "local", [], "accurate").video_id
+    kept = video.rename(tmp_path / "kept.mp4")  # moved away after indexing
+    task(video_id)  # recorded, not raised: it never fails the clips step
+    with sqlite_ctx.db.session() as s:
+        status = video_status(s, video_id)
+    assert status["status"] == "INDEXED"
+    assert status["thumbnails"]["status"] == "FAILED"
+    assert "gone.mp4" in status["thumbnails"]["message"]
+
+    kept.rename(video)  # back again: the next run makes them and clears the failure
+    task(video_id)
+    with sqlite_ctx.db.session() as s:
+        assert "thumbnails" not in video_status(s, video_id)
+        assert len(thumbnails(s, video_id)["shots"]) == 1

@@ -51,10 +51,15 @@ class CutResult:
     duration_ms: Millis  # measured on the written file
     frame_count: int  # measured on the written file
     mode: str = "accurate"
+    # copy mode: how much earlier than an exact cut the clip starts (it starts on the
+    # keyframe at or before the cut); 0 when the cut is on a keyframe, None otherwise
+    drift_ms: int | None = None
+    drift_frames: int | None = None
+    note: str | None = None  # e.g. why smart fell back to accurate
 
 
 @dataclass(frozen=True)
-class _Expected:
+class ExpectedClip:
     frames: int
     duration_ms: int  # from the first frame's start to the range's end
     longest_frame_ms: Fraction  # the tolerance for a measured duration
@@ -64,16 +69,16 @@ def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Pa
     """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`."""
     if not 0 <= start_ms < end_ms <= info.duration_ms:
         raise ValueError(f"bad range [{start_ms}, {end_ms}) for {info.duration_ms} ms of video")
-    final = _destination(Path(out))
-    expected = _expected(Path(src), info, start_ms, end_ms)
+    final = destination(Path(out))
+    expected = expected_clip(Path(src), info, start_ms, end_ms)
     if expected.frames == 0:
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
-    temp = final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
+    temp = temp_path(final)
     try:
         clip_s = (end_ms - start_ms) / 1000
         command = _command(Path(src), info, start_ms, end_ms, temp)
         run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
-        written = _verify(temp, Path(src), expected, info)
+        written = verify_clip(temp, Path(src), expected, info)
         temp.replace(final)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -87,7 +92,12 @@ def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Pa
     )
 
 
-def _destination(out: Path) -> Path:
+def temp_path(final: Path) -> Path:
+    """A hidden name next to `final` to write to before the verified rename."""
+    return final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
+
+
+def destination(out: Path) -> Path:
     """`out` as (resolved folder) / name: the only place this module writes."""
     if out.name in ("", ".", ".."):
         raise ValueError(f"not a file name: {out}")
@@ -108,7 +118,7 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
     # video frame's, so this lands at or before `first - PREROLL_S`; with -noaccurate_seek
     # ffmpeg then leaves all trimming to our filters
     seek = max(Fraction(0), Fraction(start_ms, 1000) - PREROLL_S)
-    source = ffmpeg.input(_target(src), ss=_s(seek), noaccurate_seek=None)
+    source = ffmpeg.input(ffmpeg_target(src), ss=_s(seek), noaccurate_seek=None)
     video = (
         source["V:0"].trim(start=_s(first - half_ms), end=_s(end - half_ms)).setpts("PTS-STARTPTS")
     )
@@ -139,12 +149,12 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
         streams.append(audio)
         channels = info.audio_channels or 2
         options |= {"c:a": "aac", "b:a": f"{AUDIO_KBPS_PER_CHANNEL * channels}k"}
-    output = ffmpeg.output(*streams, _target(temp), **options)
+    output = ffmpeg.output(*streams, ffmpeg_target(temp), **options)
     args: list[str] = output.global_args("-nostdin", "-v", "error", "-copyts").compile()
     return args
 
 
-def _verify(temp: Path, src: Path, expected: _Expected, info: MediaInfo) -> MediaInfo:
+def verify_clip(temp: Path, src: Path, expected: ExpectedClip, info: MediaInfo) -> MediaInfo:
     try:
         written = probe(temp)
     except InputError as exc:
@@ -162,19 +172,19 @@ def _verify(temp: Path, src: Path, expected: _Expected, info: MediaInfo) -> Medi
     return written
 
 
-def _expected(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> _Expected:
+def expected_clip(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> ExpectedClip:
     """What the clip must hold: the frames whose start (whole ms from the first frame)
     lies in [start_ms, end_ms)."""
     if info.cfr:
         first = _first_frame_from(start_ms, info.fps)
         count = _first_frame_from(end_ms, info.fps) - first
-        return _Expected(count, end_ms - frame_to_ms(first, info.fps), 1000 / info.fps)
+        return ExpectedClip(count, end_ms - frame_to_ms(first, info.fps), 1000 / info.fps)
     starts = sorted(ms for ms in _frame_starts_ms(src, info, start_ms, end_ms) if ms < end_ms)
     if not starts:
-        return _Expected(0, 0, Fraction(0))
+        return ExpectedClip(0, 0, Fraction(0))
     bounds = [*starts, end_ms]
     longest = max(b - a for a, b in itertools.pairwise(bounds))
-    return _Expected(len(starts), end_ms - starts[0], Fraction(longest))
+    return ExpectedClip(len(starts), end_ms - starts[0], Fraction(longest))
 
 
 def _frame_starts_ms(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> set[int]:
@@ -184,7 +194,7 @@ def _frame_starts_ms(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> 
     window = f"{float(first) - 1:.6f}%{(info.start_pts_ms + end_ms) / 1000 + 1:.6f}"
     try:
         data = ffmpeg.probe(
-            _target(src),
+            ffmpeg_target(src),
             v="error",
             select_streams="V:0",
             read_intervals=window,
@@ -207,7 +217,7 @@ def _first_frame_from(ms: int, fps: Fraction) -> int:
     return frame if frame_to_ms(frame, fps) >= ms else frame + 1
 
 
-def _target(path: Path) -> str:
+def ffmpeg_target(path: Path) -> str:
     # "file:" + absolute path: ffmpeg never reads a name as an option or a protocol
     return "file:" + str(path.resolve())
 

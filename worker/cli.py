@@ -309,6 +309,7 @@ def clips(
         )
     rows = [
         {"kind": c.kind, "index": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms, "path": c.path}
+        | ({"drift_ms": c.drift_ms} if c.drift_ms is not None else {})
         | ({"s3_uri": c.s3_uri} if c.s3_uri else {})
         for c in made
     ]
@@ -320,7 +321,8 @@ def clips(
         _print_json(doc)
     else:
         for r in rows:
-            console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}", highlight=False)
+            drift = f"  (starts {r['drift_ms']} ms early)" if r.get("drift_ms") else ""
+            console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}{drift}", highlight=False)
 
 
 @app.command()

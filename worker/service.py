@@ -21,7 +21,7 @@ from worker.errors import VidxError
 from worker.media import rekognition_limits
 from worker.pipeline import ingest, jobs
 from worker.pipeline.clip_request import check_min_length
-from worker.pipeline.clips import AVAILABLE_MODES, CLIP_KINDS, MODES
+from worker.pipeline.clips import CLIP_KINDS, MODES
 
 if TYPE_CHECKING:
     from worker.aws.poller import Poller
@@ -55,8 +55,6 @@ def parse_clip_kinds(text: str | None) -> list[str]:
 def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
-    if mode not in AVAILABLE_MODES:
-        raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
 
 
 def ensure_schema(ctx: AppContext) -> None:

@@ -108,6 +108,6 @@ def test_unknown_feature_and_mode_refused_before_work(media: Path, tmp_path: Pat
     assert res.returncode != 0 and "unknown feature" in res.stderr
     res = vidx(["run", str(video), "--features", "labels"], data)
     assert res.returncode != 0 and "does not detect labels" in res.stderr
-    res = vidx(["run", str(video), "--mode", "smart"], data)
-    assert res.returncode != 0 and "not available yet" in res.stderr
+    res = vidx(["run", str(video), "--mode", "quick"], data)
+    assert res.returncode != 0 and "unknown clip mode" in res.stderr
     assert not data.exists()

@@ -167,3 +167,25 @@ def test_query_formats(programme: dict[str, Any]) -> None:
     assert bad.returncode != 0 and "not a time" in bad.stderr
     missing = vidx(["timeline", "nope"], programme["data"])
     assert missing.returncode != 0 and "no video" in missing.stderr
+
+
+@pytest.mark.parametrize("mode", ["copy", "smart"])
+def test_clip_modes_through_the_cli(media: Path, tmp_path: Path, mode: str) -> None:
+    src = media / "synthetic" / "programme_720p25.mp4"
+    truth = json.loads((media / "synthetic" / "programme_720p25.truth.json").read_text())
+    summary = ok(vidx(["run", str(src), "--clips", "none", "--json"], tmp_path))
+    out = ok(
+        vidx(["clips", summary["video_id"], "--at", "shots", "--mode", mode, "--json"], tmp_path)
+    )
+    clips = out["clips"]
+    assert len(clips) == len(truth["shots"])
+    keyframes = set(truth["verification"]["keyframes"])
+    for clip, shot in zip(clips, truth["shots"], strict=True):
+        assert (clip["start_ms"], clip["end_ms"]) == (shot["start_ms"], shot["end_ms"])
+        if mode == "copy":  # starts at the keyframe at or before the cut: drift reported
+            kf = max(k for k in keyframes if k <= shot["start_frame"])
+            assert clip.get("drift_ms", 0) == (shot["start_frame"] - kf) * 40
+        else:
+            assert "drift_ms" not in clip
+    status = ok(vidx(["status", summary["video_id"], "--json"], tmp_path))
+    assert status["status"] == "INDEXED"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import NotFoundError, VidxError
-from worker.media.cut import cut_accurate
+from worker.media.cutting import MODES as CUT_MODES
+from worker.media.cutting import cut_clip
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clip_upload, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
@@ -21,9 +23,10 @@ from worker.query import cues_of, shot_clip_spans
 from worker.store import upsert_clip
 from worker.timecode import format_hms
 
+log = logging.getLogger(__name__)
+
 CLIP_KINDS = ("shots", "content")
-MODES = ("copy", "accurate", "smart")
-AVAILABLE_MODES = ("accurate",)
+MODES = CUT_MODES
 # media re-encoded per task: accurate mode runs at roughly real time on 2 cores
 MAX_BATCH_MEDIA_MS = 15 * 60 * 1000
 
@@ -134,8 +137,8 @@ def _clear_failure(ctx: AppContext, video_id: str) -> None:
 
 
 def check_request(kinds: list[str], mode: str) -> None:
-    if mode not in AVAILABLE_MODES:
-        raise VidxError(f"clip mode {mode!r} is not available yet (available: accurate)")
+    if mode not in MODES:
+        raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
     bad = [k for k in kinds if k not in CLIP_KINDS]
     if bad:
         raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
@@ -188,7 +191,9 @@ def cut_plans(
         if existing is not None:  # a re-run keeps verified clips instead of cutting again
             made.append(clip_upload.publish(ctx, upload_to, existing))
             continue
-        result = cut_accurate(source, info, plan.start_ms, plan.end_ms, target)
+        result = cut_clip(source, info, plan.start_ms, plan.end_ms, target, mode)
+        if result.note:  # e.g. smart mode falling back to accurate: say so
+            log.warning("%s: %s", target.name, result.note)
         clip = Clip(
             video_id=video_id,
             kind=plan.kind,
@@ -198,7 +203,7 @@ def cut_plans(
             end_ms=plan.end_ms,
             duration_ms=result.duration_ms,
             frame_count=result.frame_count,
-            drift_ms=None,
+            drift_ms=result.drift_ms,  # copy mode: how early the clip starts
             path=str(result.path),
             size_bytes=result.path.stat().st_size,
         )

@@ -1,0 +1,38 @@
+"""One entry point for the three ways of cutting a clip.
+
+- copy: stream copy from the keyframe at or before the cut (fast; starts early by the
+  reported drift), see cut_copy.py
+- accurate: re-encode the range, first and last frames exactly the range's, cut.py
+- smart: frame-exact like accurate, re-encoding only the partial GOPs at the ends and
+  stream-copying the rest; falls back to accurate where the source's encoding cannot
+  be matched and says so in the result's note, cut_smart.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from worker.media.cut import CutResult, cut_accurate
+from worker.media.cut_copy import cut_copy
+from worker.media.cut_smart import cut_smart
+from worker.media.info import MediaInfo
+
+MODES: Final = ("copy", "accurate", "smart")
+
+_CUTTERS: dict[str, Callable[[Path, MediaInfo, int, int, Path], CutResult]] = {
+    "copy": cut_copy,
+    "accurate": cut_accurate,
+    "smart": cut_smart,
+}
+
+
+def cut_clip(
+    src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path, mode: str
+) -> CutResult:
+    """Cut [start_ms, end_ms) (ms from the first frame) of `src` into `out`."""
+    cutter = _CUTTERS.get(mode)
+    if cutter is None:
+        raise ValueError(f"unknown cut mode {mode!r}: use one of {', '.join(MODES)}")
+    return cutter(src, info, start_ms, end_ms, out)

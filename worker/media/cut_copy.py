@@ -62,6 +62,8 @@ class _Plan:
     keyframe: int  # where the clip starts
     packets: int  # video packets copied, in decode order from the keyframe
     length: Fraction  # seconds the copied frames show
+    to_the_end: bool  # the clip ends with the video's last frame
+    last_interval: Fraction  # seconds between the last two frames' starts
 
 
 def cut_copy(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path) -> CutResult:
@@ -107,7 +109,20 @@ def _plan(
     packets = index.packets_to_show(keyframe, end)
     shown_end = min(keyframe + packets, index.frame_count)
     length = index.end_seconds(shown_end) - index.seconds(keyframe)
-    return _Plan(start_ms, end_ms, final, temp_path(final), first, keyframe, packets, length)
+    last = index.frame_count - 1
+    interval = (index.seconds(last) - index.seconds(last - 1)) if last > 0 else Fraction(0)
+    return _Plan(
+        start_ms,
+        end_ms,
+        final,
+        temp_path(final),
+        first,
+        keyframe,
+        packets,
+        length,
+        to_the_end=shown_end == index.frame_count,
+        last_interval=interval,
+    )
 
 
 def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> list[CutResult]:
@@ -196,7 +211,14 @@ def _verify(plan: _Plan, src: Path, info: MediaInfo) -> Mp4Track:
     if video is None or video.samples != plan.packets:
         got = video.samples if video else 0
         raise MediaToolError(f"{src}: the clip has {got} video frames, copied {plan.packets}")
-    if abs(video.duration - plan.length) > Fraction(1, 1000):
+    # the last frame of a video lasts what its muxer said (often a token value), which
+    # the copy keeps: a clip to the end may be up to that frame's interval shorter
+    slack = plan.last_interval if plan.to_the_end else Fraction(0)
+    if (
+        not plan.length - slack - Fraction(1, 1000)
+        <= video.duration
+        <= plan.length + Fraction(1, 1000)
+    ):
         lasts, copied = float(video.duration), float(plan.length)
         raise MediaToolError(f"{src}: the clip lasts {lasts:.3f} s, copied {copied:.3f} s")
     audio = tracks.get("soun")

@@ -230,7 +230,7 @@ def _join_command(
         "ffmpeg", "-nostdin", "-v", "error", "-copyts",
         "-f", "concat", "-safe", "0", "-i", ffmpeg_target(listing),
     ]  # fmt: skip
-    outputs = ["-map", "0:v:0", "-c:v", "copy"]
+    outputs = ["-map", "0:v:0", "-c:v", "copy", "-bsf:v", _decode_times(index)]
     if info.has_audio:
         start, stop = index.seconds(first), index.end_seconds(end)
         # demuxer -ss is relative to the file's start; -copyts keeps source timestamps
@@ -244,11 +244,18 @@ def _join_command(
         command += ["-ss", _s(seek), "-noaccurate_seek", "-i", ffmpeg_target(src)]
         outputs += ["-map", "1:a:0", "-af", audio]
         outputs += ["-c:a", "aac", "-b:a", f"{AUDIO_KBPS_PER_CHANNEL * channels}k"]
-    if info.rotation:
-        # the concat demuxer does not carry the display matrix over; ffmpeg 5.1's mov
-        # muxer writes one from this tag (clockwise degrees)
-        outputs += ["-metadata:s:v:0", f"rotate={info.rotation}"]
     return [*command, *outputs, "-movflags", "+faststart", "-f", "mp4", ffmpeg_target(out)]
+
+
+def _decode_times(index: VideoIndex) -> str:
+    """A setts filter giving the joined stream the source's decode timestamps: one per
+    frame, `delay` frames behind the first picture. Each piece comes with its own, and
+    x264 writes none behind for a piece of one or two frames (it used no B-frames), so
+    the next piece's first decode timestamp would go backwards."""
+    first = index.packets[0]
+    step = index.frame_pts[1] - index.frame_pts[0] if index.frame_count > 1 else 1
+    delay = (index.frame_pts[0] - first.dts) // step if first.dts is not None else 0
+    return f"setts=pts=PTS:dts=STARTPTS+(N-{delay})*{step}"
 
 
 def _ceil_us(seconds: Fraction) -> str:

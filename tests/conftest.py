@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,12 @@ def pg_ok() -> bool:
     return _pg_available()
 
 
-@pytest.fixture
-def pg_url(pg_ok: bool) -> Iterator[str]:
+@contextmanager
+def fresh_pg_schema(pg_ok: bool, prefix: str) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     if not pg_ok:
         pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: start it (see README)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -58,6 +59,12 @@ def pg_url(pg_ok: bool) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_ok: bool) -> Iterator[str]:
+    with fresh_pg_schema(pg_ok, "t") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URL
+from tests.conftest import fresh_pg_schema
 
 VIDX = [sys.executable, "-m", "worker"]
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -74,18 +73,8 @@ def broker_db() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def pg_schema_url(pg_ok: bool) -> Iterator[str]:
-    if not pg_ok:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: start it (see README)")
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema(pg_ok, "e2e") as url:
+        yield url
 
 
 def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> int:

@@ -28,10 +28,11 @@ import ffmpeg
 import numpy as np
 import pytest
 
+from tests.integration.test_cut import audio_envelope, silence_edges
 from worker.errors import MediaToolError
 from worker.media.cut import CutResult
 from worker.media.cut_copy import cut_copy, cut_copy_many
-from worker.media.cut_smart import cut_smart
+from worker.media.cut_smart import CLIPS_PER_RUN, cut_smart, cut_smart_many
 from worker.media.cutting import MODES, cut_clip
 from worker.media.frames import decode_frame_at, psnr
 from worker.media.info import MediaInfo
@@ -194,6 +195,33 @@ def test_smart_clip_is_frame_exact_and_decodes_cleanly(
         assert gap_ms <= clip.longest_frame_ms()
     else:
         assert "audio" not in streams
+
+
+def test_smart_audio_is_cut_at_the_same_instants(tmp_path: Path) -> None:
+    # programme_720p25: a tone fading out, digital silence over the black gap
+    # [26600, 27120), then noise; the clip's audio is stream-copied (edit list start)
+    src, info, _ = source("synthetic/programme_720p25.mp4")
+    result = cut_smart(src, info, 26000, 28000, tmp_path / "gap.mp4")
+    assert result.mode == "smart"
+    source_edges = silence_edges(audio_envelope(src)[26000:28000])
+    clip_edges = silence_edges(audio_envelope(result.path))
+    assert abs(source_edges[1] - 1120) <= 5
+    for source_ms, clip_ms in zip(source_edges, clip_edges, strict=True):
+        assert abs(source_ms - clip_ms) <= 5  # in sync within 5 ms; a frame is 40
+
+
+def test_smart_many_clips_in_two_runs(tmp_path: Path) -> None:
+    src, info, truth = source("synthetic/programme_1080p2997.mov")
+    shots = truth["shots"][3:11]
+    assert len(shots) > CLIPS_PER_RUN  # two batches
+    cuts = [(s["start_ms"], s["end_ms"], tmp_path / f"{s['index']}.mp4") for s in shots]
+    results = cut_smart_many(src, info, cuts)
+    for shot, result in zip(shots, results, strict=True):
+        assert (result.mode, result.path.name) == ("smart", f"{shot['index']}.mp4")
+        assert result.frame_count == shot["end_frame_inclusive"] - shot["start_frame"] + 1
+        first = decode_frame_at(result.path, 0)
+        assert psnr(first, decode_frame_at(src, shot["start_ms"], info)) >= MIN_PSNR_DB
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(out.name for *_, out in cuts)
 
 
 # ---------------------------------------------------------------- copy

@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/clips.py [--only MODE ...] [VIDEO ...]
 
 Every shot of the media truth is cut from each video, in each mode, in this one run,
-one mode after the other (one clip at a time, as a Celery task cuts them):
+one mode after the other (one clip at a time, as a Celery task cuts them; with
+--repeat N each mode's best of N runs):
 
 - copy (batch): `cut_copy_many`, all of the video's clips in one ffmpeg run
 - copy: `cut_copy` per clip (what `cut_clip(..., "copy")` does)
@@ -95,22 +96,25 @@ def run_mode(mode: str, src: Path, info: MediaInfo, shots: list[Shot], out: Path
 
 def accuracy(
     src: Path, info: MediaInfo, shots: list[Shot], clips: list[Path]
-) -> tuple[float, float]:
+) -> tuple[float, float, list[int]]:
     """(fraction whose first frame matches the source at the cut, fraction with the
-    shot's exact frame count)."""
-    first_ok = count_ok = 0
+    shot's exact frame count, indices of the shots whose first frame does not)."""
+    wrong: list[int] = []
+    count_ok = 0
     for shot, clip in zip(shots, clips, strict=True):
         written = probe(clip)
         frame = decode_frame_at(clip, 0, written)
-        first_ok += psnr(decode_frame_at(src, shot["start_ms"], info), frame) >= MIN_PSNR_DB
+        if psnr(decode_frame_at(src, shot["start_ms"], info), frame) < MIN_PSNR_DB:
+            wrong.append(int(shot["index"]))
         count_ok += written.frame_count == shot["end_frame_inclusive"] - shot["start_frame"] + 1
-    return first_ok / len(shots), count_ok / len(shots)
+    return 1 - len(wrong) / len(shots), count_ok / len(shots), wrong
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("videos", nargs="*", help=f"paths (default: {', '.join(DEFAULT)})")
     parser.add_argument("--only", nargs="*", choices=MODES, default=MODES)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs per mode")
     args = parser.parse_args()
     logging.getLogger("pyscenedetect").setLevel(logging.ERROR)
     videos = [Path(v) for v in args.videos] or [MEDIA / v for v in DEFAULT]
@@ -131,13 +135,20 @@ def main() -> None:
             for mode in args.only:
                 out = folder / mode.replace(" ", "_").replace("(", "").replace(")", "")
                 out.mkdir()
-                row = run_mode(mode, video, info, shots, out)
+                rows = []
+                for _ in range(args.repeat):
+                    shutil.rmtree(out)
+                    out.mkdir()
+                    rows.append(run_mode(mode, video, info, shots, out))
+                row = min(rows, key=lambda r: r.seconds)
                 wall[mode] = row.seconds
-                first_ok, count_ok = accuracy(video, info, shots, row.clips)
+                first_ok, count_ok, wrong = accuracy(video, info, shots, row.clips)
                 print(
                     f"{video.name:<25}{mode:<15}{len(shots):>6}{row.media_s:>9.2f}{row.seconds:>8.2f}"
                     f"{row.media_s / row.seconds:>8.1f}{first_ok:>10.0%}{count_ok:>9.0%}"
                 )
+                if wrong and mode.startswith(("smart", "accurate", "PySceneDetect")):
+                    print(f"    first frame wrong in shots {wrong}")
                 if fallbacks := [n for n in row.notes if n.startswith("smart: fell back")]:
                     print(f"    {len(fallbacks)} fell back: {fallbacks[0]}")
         finally:

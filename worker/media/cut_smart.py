@@ -111,7 +111,7 @@ def cut_smart_many(
         if not 0 <= start_ms < end_ms <= info.duration_ms:
             raise ValueError(f"bad range [{start_ms}, {end_ms}) for {info.duration_ms} ms")
     try:
-        params = _x264_params(src, info)
+        params = _matched_encoding(src, info)
         index = video_index(src)
         jobs = [_job(src, info, index, *cut) for cut in cuts]
         results: list[CutResult] = []
@@ -127,7 +127,7 @@ def cut_smart_many(
         return done
 
 
-def _x264_params(src: Path, info: MediaInfo) -> tuple[ParameterSets, str]:
+def _matched_encoding(src: Path, info: MediaInfo) -> tuple[ParameterSets, str]:
     if info.video_codec != "h264":
         raise _CannotMatchError(f"video is {info.video_codec}, not H.264")
     if not info.cfr:
@@ -151,6 +151,8 @@ def _job(
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
     if end - first != expected.frames:  # two views of the same rule must agree
         raise MediaToolError(f"{src}: frame index disagrees with the probe at {start_ms} ms")
+    # audio is copied where the source's covers the clip (an edit list starts it at the
+    # first frame); else re-encoded, and padded where the source's audio stops early
     audio = _audio_span(src) if info.has_audio and info.audio_codec in MP4_AUDIO else None
     copy_audio = (
         audio is not None

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
 from worker.media.cut import CutResult, cut_accurate
-from worker.media.cut_copy import cut_copy
-from worker.media.cut_smart import cut_smart
+from worker.media.cut_copy import cut_copy, cut_copy_many
+from worker.media.cut_smart import cut_smart, cut_smart_many
 from worker.media.info import MediaInfo
 
 MODES: Final = ("copy", "accurate", "smart")
@@ -36,3 +36,18 @@ def cut_clip(
     if cutter is None:
         raise ValueError(f"unknown cut mode {mode!r}: use one of {', '.join(MODES)}")
     return cutter(src, info, start_ms, end_ms, out)
+
+
+def cut_clips(
+    src: Path, info: MediaInfo, cuts: Sequence[tuple[int, int, Path]], mode: str
+) -> list[CutResult]:
+    """cut_clip for several (start_ms, end_ms, out) of one video, results in order.
+
+    copy and smart share ffmpeg runs between clips (each run's start-up is most of a
+    short copied clip's time; measured in benchmarks/README.md, "Clips"); a failed run
+    keeps none of its clips, clips of earlier runs stay. accurate cuts one by one."""
+    if mode == "copy":
+        return cut_copy_many(src, info, cuts)
+    if mode == "smart":
+        return cut_smart_many(src, info, cuts)
+    return [cut_clip(src, info, start_ms, end_ms, out, mode) for start_ms, end_ms, out in cuts]

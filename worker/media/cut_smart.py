@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from worker.errors import MediaToolError
@@ -55,7 +53,9 @@ from worker.media.smart_parts import (
     concat_list,
     decode_times,
     piece_args,
+    piece_cost,
     plan_pieces,
+    source_audio_span,
 )
 from worker.timecode import Millis, seconds_to_ms
 
@@ -153,7 +153,7 @@ def _job(
         raise MediaToolError(f"{src}: frame index disagrees with the probe at {start_ms} ms")
     # audio is copied where the source's covers the clip (an edit list starts it at the
     # first frame); else re-encoded, and padded where the source's audio stops early
-    audio = _audio_span(src) if info.has_audio and info.audio_codec in MP4_AUDIO else None
+    audio = source_audio_span(src) if info.has_audio and info.audio_codec in MP4_AUDIO else None
     copy_audio = (
         audio is not None
         and audio[0] <= index.seconds(first)
@@ -226,7 +226,7 @@ def _pieces_commands(
     for job in jobs:
         for number, piece in enumerate(job.pieces):
             make = functools.partial(_piece_unit, src, index, params, piece)
-            units.append(_Unit(make, job.piece_path(number), _cost(index, piece)))
+            units.append(_Unit(make, job.piece_path(number), piece_cost(index, piece)))
         if info.has_audio and not job.copy_audio:
             make = functools.partial(audio_encode_args, src, info, index, job.first, job.end)
             seconds = float(index.end_seconds(job.end) - index.seconds(job.first))
@@ -250,15 +250,6 @@ def _piece_unit(
     src: Path, index: VideoIndex, params: str, piece: Piece, number: int
 ) -> tuple[list[str], list[str]]:
     return piece_args(src, index, params, piece, f"{number}:V:0")
-
-
-def _cost(index: VideoIndex, piece: Piece) -> float:
-    """Frames decoded, plus ~3 for each frame encoded (720p x264 here: decoding ran at
-    ~700 frames/s, encoding the ends at ~265)."""
-    if piece.copy:
-        return 0.05 * (piece.end - piece.first)
-    decode_from = index.keyframe_at_or_before(piece.first) or 0
-    return (piece.end - decode_from) + 3 * (piece.end - piece.first)
 
 
 def _join_command(src: Path, info: MediaInfo, index: VideoIndex, jobs: list[_Job]) -> list[str]:
@@ -293,26 +284,3 @@ def _verify(job: _Job, src: Path, info: MediaInfo) -> Mp4Track:
     if ("soun" in tracks) != info.has_audio:
         raise MediaToolError(f"{src}: the cut lost or gained an audio stream")
     return video
-
-
-def _audio_span(src: Path) -> tuple[Fraction, Fraction] | None:
-    resolved = Path(src).resolve()
-    stat = resolved.stat()
-    return _cached_audio_span(resolved, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_audio_span(path: Path, size: int, mtime_ns: int) -> tuple[Fraction, Fraction] | None:
-    """(start, end) of the first audio stream on the source's timeline, in seconds."""
-    del size, mtime_ns  # cache key only
-    command = [
-        "ffprobe", "-v", "error", "-select_streams", "a:0",
-        "-show_entries", "stream=start_time,duration", "-of", "csv=p=0", ffmpeg_target(path),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, timeout=60, check=False)
-    fields = done.stdout.decode("ascii", "replace").strip().split(",")
-    try:
-        start, duration = Fraction(fields[0]), Fraction(fields[1])
-    except (IndexError, ValueError):
-        return None  # unknown: the audio is re-encoded (and padded) instead
-    return start, start + duration

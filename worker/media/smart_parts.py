@@ -26,7 +26,9 @@ was measured to cost ~80 ms a clip, a third of a copied clip's time.
 
 from __future__ import annotations
 
+import functools
 import math
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -121,6 +123,15 @@ def audio_copy_input(src: Path, index: VideoIndex, first: int, end: int) -> list
     ]  # fmt: skip
 
 
+def piece_cost(index: VideoIndex, piece: Piece) -> float:
+    """Frames decoded, plus ~3 for each frame encoded (720p x264 here: decoding ran at
+    ~700 frames/s, encoding the ends at ~265)."""
+    if piece.copy:
+        return 0.05 * (piece.end - piece.first)
+    decode_from = index.keyframe_at_or_before(piece.first) or 0
+    return (piece.end - decode_from) + 3 * (piece.end - piece.first)
+
+
 def concat_list(index: VideoIndex, pieces: list[Piece], paths: list[Path]) -> str:
     lines = ["ffconcat version 1.0"]
     for piece, path in zip(pieces, paths, strict=True):
@@ -151,3 +162,30 @@ def ceil_us(seconds: Fraction) -> str:
 
 def s(seconds: Fraction) -> str:
     return f"{float(seconds):.6f}"
+
+
+def source_audio_span(src: Path) -> tuple[Fraction, Fraction] | None:
+    """Where the source's audio starts and ends (cached per path, size, mtime)."""
+    resolved = Path(src).resolve()
+    stat = resolved.stat()
+    return _cached_audio_span(resolved, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_audio_span(path: Path, size: int, mtime_ns: int) -> tuple[Fraction, Fraction] | None:
+    """(start, end) of the first audio stream on the source's timeline, in seconds."""
+    del size, mtime_ns  # cache key only
+    command = [
+        "ffprobe", "-v", "error", "-select_streams", "a:0",
+        "-show_entries", "stream=start_time,duration", "-of", "csv=p=0", ffmpeg_target(path),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    fields = done.stdout.decode("ascii", "replace").strip().split(",")
+    try:
+        start, duration = Fraction(fields[0]), Fraction(fields[1])
+    except (IndexError, ValueError):
+        return None  # unknown: the audio is re-encoded (and padded) instead
+    return start, start + duration

@@ -10,9 +10,8 @@ before it), which the result's note states.
 How ffmpeg is driven, and why:
 - `-seek_timestamp 1 -ss T` with T = K's own timestamp rounded up to the microsecond:
   an input seek lands on the keyframe at or before T, so exactly on K, with no
-  dependency on the container's start time. Stream copy keeps every packet from there
-  (ffmpeg drops none before the seek point unless -copyprior is 0), so K is the first
-  frame and has timestamp 0.
+  dependency on the container's start time. Stream copy keeps the packets from there
+  on (ffmpeg's -copypriorss default), so K is the first frame, at timestamp 0.
 - The video is limited by decode timestamp to exactly the packets wanted, the audio
   (the same file opened a second time, seeked alike) to the video's length; see
   _video_limit. Audio is copied from where the demuxer's seek put it (an audio frame

@@ -9,9 +9,9 @@ work: not H.264, variable frame rate (piece durations and x264's timing info ass
 fixed rate), not yuv420p, not x264-encoded, interlaced, open GOP; after encoding the
 first pieces: parameter sets that still differ.
 
-Each clip costs two ffmpeg runs (pieces, then join). Most of a short clip's time is
-starting those, so `cut_smart_many` makes the pieces of CLIPS_PER_RUN clips in one run
-and joins them in another, several x264 encoders working side by side.
+The pieces are written by two ffmpeg processes side by side (one keeps only ~1.3 of 2
+cores busy), then joined by a third. Starting processes is much of a short clip's
+time, so `cut_smart_many` does this once for CLIPS_PER_RUN clips.
 """
 
 from __future__ import annotations
@@ -149,8 +149,10 @@ def _job(
     expected = expected_clip(src, info, start_ms, end_ms)
     if end <= first or expected.frames == 0:
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
-    if end - first != expected.frames:  # two views of the same rule must agree
-        raise MediaToolError(f"{src}: frame index disagrees with the probe at {start_ms} ms")
+    if end - first != expected.frames:
+        # the packet timestamps and the probe's rate disagree about which frames the
+        # range holds: a "constant" rate whose timestamps stray off its grid
+        raise _CannotMatchError("frame timestamps off the constant frame rate's grid")
     # audio is copied where the source's covers the clip (an edit list starts it at the
     # first frame); else re-encoded, and padded where the source's audio stops early
     audio = source_audio_span(src) if info.has_audio and info.audio_codec in MP4_AUDIO else None

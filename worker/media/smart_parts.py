@@ -8,12 +8,12 @@ A clip [S, E) (frames, by cut_accurate's rule) is joined from up to three pieces
                      VideoIndex.clean_end), the furthest P <= E
     tail    [P, E)   re-encoded: at most a B-frame group
 
-When no keyframe lies in [S, E) the clip is one re-encoded piece. Every piece is made
-in one ffmpeg run, each from its own seeked input, without -copyts, so timestamps
-arrive less the seek time; the seek is an absolute timestamp (-seek_timestamp 1),
-rounded up to the microsecond so it lands on the keyframe and never one GOP early.
-The join is a second run: the concat demuxer (each piece with its exact duration)
-and the audio.
+When no keyframe lies in [S, E) the clip is one re-encoded piece. Each piece is
+written from its own seeked input, without -copyts, so timestamps arrive less the seek
+time; the seek is an absolute timestamp (-seek_timestamp 1), rounded up to the
+microsecond so it lands on the keyframe and never one GOP early. The join reads the
+pieces with the concat demuxer (each with its exact duration), rewrites the decode
+timestamps (decode_times) and adds the audio.
 
 Audio: stream-copied from the source when it can be (an MP4 audio codec, and the
 source's audio covers the clip): seeked AUDIO_PREROLL_S early and shifted back by as

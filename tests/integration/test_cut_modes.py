@@ -474,3 +474,25 @@ def test_killed_ffmpeg_leaves_no_file(tmp_path: Path) -> None:
     assert len(errors) == 1 and isinstance(errors[0], MediaToolError), errors
     assert "killed by signal 9" in str(errors[0])
     assert list(tmp_path.iterdir()) == []  # no clip, no piece, no list
+
+
+def test_interrupted_smart_cut_stops_every_ffmpeg_and_leaves_no_file(tmp_path: Path) -> None:
+    class StopCuttingError(Exception):
+        """Stands in for KeyboardInterrupt or a task's time limit."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise StopCuttingError
+
+    src, info, _ = source("synthetic/programme_1080p2997.mov")
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)  # while the pieces are being written
+    try:
+        with pytest.raises(StopCuttingError):
+            cut_smart_many(
+                src, info, [(2002, 30030, tmp_path / "a.mp4"), (100, 9000, tmp_path / "b.mp4")]
+            )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert our_ffmpeg_writing_to(tmp_path) is None
+    assert list(tmp_path.iterdir()) == []

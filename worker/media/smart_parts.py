@@ -39,7 +39,10 @@ from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex
 
 HALF_MS = Fraction(1, 2000)  # trim bounds sit this far before a frame's start
-AUDIO_PREROLL_S = Fraction(1, 2)  # copied audio starts this early (a few AAC frames)
+# Copied audio starts this early: the AAC frame holding the first frame's instant needs
+# the one before it to decode (overlap-add); two AAC frames at 44.1/48 kHz. Kept short
+# because a player that ignores the edit list plays this much early.
+AUDIO_PREROLL_S = Fraction(1, 20)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -18,15 +15,19 @@ import ffmpeg
 import numpy as np
 import pytest
 
+from tests.cut_support import (
+    MEDIA,
+    MIN_PSNR_DB,
+    ShotCut,
+    child_ffmpeg_writing_to,
+    load_source,
+    streams_of,
+)
 from worker.errors import MediaToolError
-from worker.media.cut import CutResult, cut_accurate
+from worker.media.cut import cut_accurate
 from worker.media.frames import decode_frame_at, psnr
-from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.timecode import round_half_up
-
-MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
-MIN_PSNR_DB = 40.0
 
 pytestmark = [
     pytest.mark.integration,
@@ -44,49 +45,17 @@ SHOTS = [
 ]
 
 
-@dataclass(frozen=True)
-class Case:
-    src: Path
-    info: MediaInfo
-    truth: dict[str, Any]
-    shot: dict[str, Any]
-    result: CutResult
-
-    def src_ms(self, frame: int) -> Fraction:
-        """Start of a source frame, ms from the first frame (exact)."""
-        if self.truth["cfr"]:
-            return Fraction(frame * 1000) / self.info.fps
-        return Fraction(str(self.truth["frame_pts_ms"][frame]))
-
-    def frame_ms(self) -> Fraction:
-        """Longest frame of the shot."""
-        first, last = self.shot["start_frame"], self.shot["end_frame_inclusive"]
-        starts = [self.src_ms(f) for f in range(first, last + 1)] + [Fraction(self.shot["end_ms"])]
-        return max(b - a for a, b in itertools.pairwise(starts))
-
-    @property
-    def frames(self) -> int:
-        return int(self.shot["end_frame_inclusive"]) - int(self.shot["start_frame"]) + 1
-
-
 @pytest.fixture(scope="module", params=SHOTS, ids=[f"{Path(f).stem}-shot{i}" for f, i in SHOTS])
-def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Case:
+def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ShotCut:
     name, index = request.param
-    src = MEDIA / name
-    truth = json.loads((src.parent / f"{src.stem}.truth.json").read_text())
+    src, info, truth = load_source(name)
     shot = truth["shots"][index]
-    info = probe(src)
     out = tmp_path_factory.mktemp("cut") / f"{src.stem}-{index}.mp4"
     result = cut_accurate(src, info, shot["start_ms"], shot["end_ms"], out)
-    return Case(src, info, truth, shot, result)
+    return ShotCut(src, info, truth, shot, result)
 
 
-def streams_of(path: Path) -> dict[str, dict[str, Any]]:
-    data = ffmpeg.probe(str(path), v="error")
-    return {s["codec_type"]: s for s in data["streams"]}
-
-
-def test_cut_holds_exactly_the_shot(case: Case) -> None:
+def test_cut_holds_exactly_the_shot(case: ShotCut) -> None:
     result, shot = case.result, case.shot
     assert result.path.is_file()
     assert (result.start_ms, result.end_ms, result.mode) == (
@@ -95,13 +64,13 @@ def test_cut_holds_exactly_the_shot(case: Case) -> None:
         "accurate",
     )
     assert result.frame_count == case.frames
-    assert abs(result.duration_ms - (shot["end_ms"] - shot["start_ms"])) <= case.frame_ms()
+    assert abs(result.duration_ms - (shot["end_ms"] - shot["start_ms"])) <= case.longest_frame_ms()
     written = probe(result.path)
     assert written.frame_count == result.frame_count
     assert written.duration_ms == result.duration_ms
 
 
-def test_first_and_last_frames_match_the_source(case: Case) -> None:
+def test_first_and_last_frames_match_the_source(case: ShotCut) -> None:
     first, last = case.shot["start_frame"], case.shot["end_frame_inclusive"]
     out_info = probe(case.result.path)
     pairs = [
@@ -117,7 +86,7 @@ def test_first_and_last_frames_match_the_source(case: Case) -> None:
         assert psnr(source, clip) >= MIN_PSNR_DB, (src_ms, out_ms)
 
 
-def test_output_is_a_faststart_mp4_from_zero_shown_upright(case: Case) -> None:
+def test_output_is_a_faststart_mp4_from_zero_shown_upright(case: ShotCut) -> None:
     streams = streams_of(case.result.path)
     video = streams["video"]
     assert video["codec_name"] == "h264"
@@ -130,7 +99,7 @@ def test_output_is_a_faststart_mp4_from_zero_shown_upright(case: Case) -> None:
     assert moov != -1 and (mdat == -1 or moov < mdat)  # +faststart: index first
 
 
-def test_audio_is_kept_and_as_long_as_the_video(case: Case) -> None:
+def test_audio_is_kept_and_as_long_as_the_video(case: ShotCut) -> None:
     streams = streams_of(case.result.path)
     if not case.info.has_audio:
         assert "audio" not in streams
@@ -139,10 +108,10 @@ def test_audio_is_kept_and_as_long_as_the_video(case: Case) -> None:
     assert audio["codec_name"] == "aac"
     assert abs(Fraction(audio["start_time"])) <= Fraction(1, 1000)
     gap_ms = abs(Fraction(audio["duration"]) - Fraction(video["duration"])) * 1000
-    assert gap_ms <= case.frame_ms()
+    assert gap_ms <= case.longest_frame_ms()
 
 
-def test_frames_keep_their_source_timing(case: Case) -> None:
+def test_frames_keep_their_source_timing(case: ShotCut) -> None:
     # VFR is cut by timestamps: the clip's frames sit where they sat in the source
     data = ffmpeg.probe(
         str(case.result.path), v="error", select_streams="v:0", show_entries="packet=pts"
@@ -208,23 +177,6 @@ def test_directory_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a file name"):
         cut_accurate(src, probe(src), 0, 1000, tmp_path / "..")
     assert list(tmp_path.iterdir()) == []
-
-
-def child_ffmpeg_writing_to(folder: Path) -> int | None:
-    """Pid of an ffmpeg this test process started that writes into `folder`."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        ours = parent == os.getpid() and cmdline[0].endswith(b"ffmpeg")
-        if ours and any(str(folder).encode() in arg for arg in cmdline):
-            return int(entry.name)
-    return None
 
 
 def test_killed_ffmpeg_leaves_no_file(tmp_path: Path) -> None:

@@ -10,15 +10,12 @@ that far before the cut.
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import signal
 import struct
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -28,9 +25,16 @@ import ffmpeg
 import numpy as np
 import pytest
 
+from tests.cut_support import (
+    MEDIA,
+    MIN_PSNR_DB,
+    ShotCut,
+    child_ffmpeg_writing_to,
+    load_source,
+    streams_of,
+)
 from tests.integration.test_cut import audio_envelope, silence_edges
 from worker.errors import MediaToolError
-from worker.media.cut import CutResult
 from worker.media.cut_copy import cut_copy, cut_copy_many
 from worker.media.cut_smart import CLIPS_PER_RUN, cut_smart, cut_smart_many
 from worker.media.cutting import MODES, cut_clip, cut_clips
@@ -39,8 +43,6 @@ from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.timecode import round_half_up
 
-MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
-MIN_PSNR_DB = 40.0
 SMALL = (64, 36)  # every frame compared at this size: cheap, and shifts still show
 
 pytestmark = [
@@ -72,41 +74,12 @@ COPY_SHOTS = [
 
 
 @cache
-def source(name: str) -> tuple[Path, MediaInfo, dict[str, Any]]:
-    path = MEDIA / name
-    truth = json.loads((path.parent / f"{path.stem}.truth.json").read_text())
-    return path, probe(path), truth
-
-
-@dataclass(frozen=True)
-class Clip:
-    src: Path
-    info: MediaInfo
-    truth: dict[str, Any]
-    shot: dict[str, Any]
-    result: CutResult
-
-    def src_ms(self, frame: int) -> Fraction:
-        if self.truth["cfr"]:
-            return Fraction(frame * 1000) / self.info.fps
-        return Fraction(str(self.truth["frame_pts_ms"][frame]))
-
-    @property
-    def frames(self) -> int:
-        return int(self.shot["end_frame_inclusive"]) - int(self.shot["start_frame"]) + 1
-
-    def longest_frame_ms(self) -> Fraction:
-        first, last = self.shot["start_frame"], self.shot["end_frame_inclusive"]
-        starts = [self.src_ms(f) for f in range(first, last + 1)] + [Fraction(self.shot["end_ms"])]
-        return max(b - a for a, b in itertools.pairwise(starts))
-
-
-def cut(name: str, index: int, mode: str, folder: Path) -> Clip:
-    src, info, truth = source(name)
+def cut(name: str, index: int, mode: str, folder: Path) -> ShotCut:
+    src, info, truth = load_source(name)
     shot = truth["shots"][index]
     out = folder / f"{src.stem}-{index}-{mode}.mp4"
     result = cut_clip(src, info, shot["start_ms"], shot["end_ms"], out, mode)
-    return Clip(src, info, truth, shot, result)
+    return ShotCut(src, info, truth, shot, result)
 
 
 def small_frames(
@@ -139,11 +112,6 @@ def decode_errors(path: Path) -> str:
         check=False,
     )
     return done.stderr.decode("utf-8", "replace")
-
-
-def stream_facts(path: Path) -> dict[str, dict[str, Any]]:
-    data = ffmpeg.probe(str(path), v="error")
-    return {s["codec_type"]: s for s in data["streams"]}
 
 
 # ---------------------------------------------------------------- smart
@@ -185,7 +153,7 @@ def test_smart_clip_is_frame_exact_and_decodes_cleanly(
         assert psnr(decode_frame_at(clip.src, src_ms, clip.info), frame) >= MIN_PSNR_DB
 
     assert decode_errors(result.path) == ""
-    streams = stream_facts(result.path)
+    streams = streams_of(result.path)
     assert Fraction(streams["video"]["start_time"]) == 0
     if clip.info.has_audio:
         gap_ms = (
@@ -200,7 +168,7 @@ def test_smart_clip_is_frame_exact_and_decodes_cleanly(
 def test_smart_audio_is_cut_at_the_same_instants(tmp_path: Path) -> None:
     # programme_720p25: a tone fading out, digital silence over the black gap
     # [26600, 27120), then noise; the clip's audio is stream-copied (edit list start)
-    src, info, _ = source("synthetic/programme_720p25.mp4")
+    src, info, _ = load_source("synthetic/programme_720p25.mp4")
     result = cut_smart(src, info, 26000, 28000, tmp_path / "gap.mp4")
     assert result.mode == "smart"
     source_edges = silence_edges(audio_envelope(src)[26000:28000])
@@ -211,7 +179,7 @@ def test_smart_audio_is_cut_at_the_same_instants(tmp_path: Path) -> None:
 
 
 def test_smart_many_clips_in_two_runs(tmp_path: Path) -> None:
-    src, info, truth = source("synthetic/programme_1080p2997.mov")
+    src, info, truth = load_source("synthetic/programme_1080p2997.mov")
     shots = truth["shots"][3:11]
     assert len(shots) > CLIPS_PER_RUN  # two batches
     cuts = [(s["start_ms"], s["end_ms"], tmp_path / f"{s['index']}.mp4") for s in shots]
@@ -227,7 +195,7 @@ def test_smart_many_clips_in_two_runs(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- copy
 
 
-def measured_drift(clip: Clip, reported: int) -> int | None:
+def measured_drift(clip: ShotCut, reported: int) -> int | None:
     """How many frames before the cut the clip's first frame is in the source: the
     source frame it is identical to, looked for around the reported drift."""
     first = decode_frame_at(clip.result.path, 0)
@@ -258,7 +226,7 @@ def test_copy_reports_the_drift_it_got(name: str, index: int, tmp_path: Path) ->
     # it holds at least the whole range, from the keyframe on
     assert result.frame_count >= clip.frames + result.drift_frames
     assert decode_errors(result.path) == ""
-    streams = stream_facts(result.path)
+    streams = streams_of(result.path)
     assert Fraction(streams["video"]["start_time"]) == 0
     if clip.info.has_audio:
         gap_ms = (
@@ -277,7 +245,7 @@ def test_copy_on_a_keyframe_has_no_drift(tmp_path: Path) -> None:
 
 
 def test_copy_many_clips_in_one_run(tmp_path: Path) -> None:
-    src, info, truth = source("synthetic/programme_720p25.mp4")
+    src, info, truth = load_source("synthetic/programme_720p25.mp4")
     cuts = [
         (s["start_ms"], s["end_ms"], tmp_path / f"{i}.mp4") for i, s in enumerate(truth["shots"])
     ]
@@ -324,7 +292,7 @@ def test_no_audio_clips_in_every_mode(tmp_path: Path) -> None:
         result = clip.result
         assert result.mode == mode
         assert result.frame_count == clip.frames
-        assert "audio" not in stream_facts(result.path)
+        assert "audio" not in streams_of(result.path)
         assert decode_errors(result.path) == ""
         first = decode_frame_at(result.path, 0)
         assert (
@@ -335,7 +303,7 @@ def test_no_audio_clips_in_every_mode(tmp_path: Path) -> None:
 
 
 def test_prores_cannot_be_copied_and_smart_falls_back(tmp_path: Path) -> None:
-    src, info, truth = source("synthetic/programme_prores.mov")
+    src, info, truth = load_source("synthetic/programme_prores.mov")
     shot = truth["shots"][1]
     with pytest.raises(MediaToolError, match="copy mode cannot put prores video into MP4"):
         cut_copy(src, info, shot["start_ms"], shot["end_ms"], tmp_path / "copy.mp4")
@@ -346,14 +314,14 @@ def test_prores_cannot_be_copied_and_smart_falls_back(tmp_path: Path) -> None:
         "smart: fell back to accurate: video is prores, not H.264",
     )
     assert result.frame_count == shot["end_frame_inclusive"] - shot["start_frame"] + 1
-    assert stream_facts(result.path)["video"]["codec_name"] == "h264"
+    assert streams_of(result.path)["video"]["codec_name"] == "h264"
 
 
 def test_webm_is_copied_with_its_drift_and_smart_falls_back(tmp_path: Path) -> None:
     clip = cut("synthetic/programme.webm", 2, "copy", tmp_path)  # starts at frame 110
     assert clip.result.drift_frames == 110  # VP9 here has one keyframe, at the start
     assert measured_drift(clip, 110) == 110
-    assert {"video", "audio"} <= set(stream_facts(clip.result.path))
+    assert {"video", "audio"} <= set(streams_of(clip.result.path))
     smart = cut("synthetic/programme.webm", 2, "smart", tmp_path)
     assert smart.result.mode == "accurate"
     assert smart.result.note == "smart: fell back to accurate: video is vp9, not H.264"
@@ -361,7 +329,7 @@ def test_webm_is_copied_with_its_drift_and_smart_falls_back(tmp_path: Path) -> N
 
 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
-    src, info, _ = source("real/counter.mp4")
+    src, info, _ = load_source("real/counter.mp4")
     with pytest.raises(ValueError, match="unknown cut mode 'fast'"):
         cut_clip(src, info, 0, 1000, tmp_path / "x.mp4", "fast")
     with pytest.raises(ValueError, match="unknown cut mode 'fast'"):
@@ -372,7 +340,7 @@ def test_unknown_mode_is_refused(tmp_path: Path) -> None:
 
 def test_cut_clips_keeps_order_in_every_mode(tmp_path: Path) -> None:
     # counter.mp4 shows "Frame = n+1" on frame n; one keyframe, at 0
-    src, info, truth = source("real/counter.mp4")
+    src, info, truth = load_source("real/counter.mp4")
     for mode in MODES:
         cuts = [
             (s["start_ms"], s["end_ms"], tmp_path / f"{mode}-{s['index']}.mp4")
@@ -429,28 +397,9 @@ def test_smart_keeps_rotation(tmp_path: Path) -> None:
 # ------------------------------------------------------------ interruption
 
 
-def our_ffmpeg_writing_to(folder: Path) -> int | None:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if (
-            parent == os.getpid()
-            and cmdline[0].endswith(b"ffmpeg")
-            and any(str(folder).encode() in a for a in cmdline)
-        ):
-            return int(entry.name)
-    return None
-
-
 def test_killed_ffmpeg_leaves_no_file(tmp_path: Path) -> None:
     # 1080p from 2000 ms: the head re-encodes 2 s before keyframe 120 (4004 ms)
-    src, info, _ = source("synthetic/programme_1080p2997.mov")
+    src, info, _ = load_source("synthetic/programme_1080p2997.mov")
     errors: list[BaseException] = []
 
     def work() -> None:
@@ -464,7 +413,7 @@ def test_killed_ffmpeg_leaves_no_file(tmp_path: Path) -> None:
     deadline, pid = time.monotonic() + 60, None
     while time.monotonic() < deadline and worker.is_alive():
         written = [p for p in tmp_path.iterdir() if p.stat().st_size > 0]
-        pid = our_ffmpeg_writing_to(tmp_path)
+        pid = child_ffmpeg_writing_to(tmp_path)
         if written and pid:
             break
         time.sleep(0.01)
@@ -483,7 +432,7 @@ def test_interrupted_smart_cut_stops_every_ffmpeg_and_leaves_no_file(tmp_path: P
     def interrupt(signum: int, frame: object) -> None:
         raise StopCuttingError
 
-    src, info, _ = source("synthetic/programme_1080p2997.mov")
+    src, info, _ = load_source("synthetic/programme_1080p2997.mov")
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, 0.3)  # while the pieces are being written
     try:
@@ -494,5 +443,5 @@ def test_interrupted_smart_cut_stops_every_ffmpeg_and_leaves_no_file(tmp_path: P
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert our_ffmpeg_writing_to(tmp_path) is None
+    assert child_ffmpeg_writing_to(tmp_path) is None
     assert list(tmp_path.iterdir()) == []

@@ -13,11 +13,19 @@ from sqlalchemy import create_engine, text
 
 from worker.config import Settings
 from worker.context import AppContext, use_context
+from worker.engines.port import Feature
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MEDIA = SHARED / "media"
 FIXTURES = SHARED / "fixtures" / "rekognition"
+# every recorded real Rekognition result: (file under FIXTURES, feature, the item list's key)
+RECORDED = [
+    ("netflix_93f8/GetSegmentDetection.page1.json", Feature.SEGMENTS, "Segments"),
+    ("netflix_93f8/GetContentModeration.page1.json", Feature.MODERATION, "ModerationLabels"),
+    ("hawkey999_face/GetFaceDetection.page1.json", Feature.FACES, "Faces"),
+    ("labelpy_kfir/GetLabelDetection.page1.json", Feature.LABELS, "Labels"),
+]
 PG_URL = os.environ.get("VIDX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Detection, Video
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, RECORDED
 from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.errors import InputError
@@ -20,13 +20,6 @@ from worker.pipeline.importer import import_pages
 from worker.query import timeline
 
 pytestmark = pytest.mark.integration
-
-RECORDED = [
-    ("netflix_93f8/GetSegmentDetection.page1.json", Feature.SEGMENTS, "Segments"),
-    ("netflix_93f8/GetContentModeration.page1.json", Feature.MODERATION, "ModerationLabels"),
-    ("hawkey999_face/GetFaceDetection.page1.json", Feature.FACES, "Faces"),
-    ("labelpy_kfir/GetLabelDetection.page1.json", Feature.LABELS, "Labels"),
-]
 
 
 def _count(ctx: AppContext) -> int:

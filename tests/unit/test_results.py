@@ -10,16 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, RECORDED
 from worker.engines.port import Feature
 from worker.results import ResultParseError, parse_page, rate_from_float
-
-RECORDED = [
-    ("netflix_93f8/GetSegmentDetection.page1.json", Feature.SEGMENTS, "Segments"),
-    ("netflix_93f8/GetContentModeration.page1.json", Feature.MODERATION, "ModerationLabels"),
-    ("hawkey999_face/GetFaceDetection.page1.json", Feature.FACES, "Faces"),
-    ("labelpy_kfir/GetLabelDetection.page1.json", Feature.LABELS, "Labels"),
-]
 
 
 def _load(rel: str) -> dict:

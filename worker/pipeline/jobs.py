@@ -75,17 +75,18 @@ def internal_error(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"[:2000]
 
 
+def _job_states(ctx: AppContext, video_id: str) -> Sequence[str]:
+    with ctx.db.session() as s:
+        return s.scalars(select(AnalysisJob.state).where(AnalysisJob.video_id == video_id)).all()
+
+
 def video_jobs_done(ctx: AppContext, video_id: str) -> bool:
     """True when no job of the video is still on its way."""
-    with ctx.db.session() as s:
-        states = s.scalars(select(AnalysisJob.state).where(AnalysisJob.video_id == video_id)).all()
-    return all(st in (JobState.SUCCEEDED, JobState.FAILED) for st in states)
+    return all(st in (JobState.SUCCEEDED, JobState.FAILED) for st in _job_states(ctx, video_id))
 
 
 def video_jobs_succeeded(ctx: AppContext, video_id: str) -> bool:
-    with ctx.db.session() as s:
-        states = s.scalars(select(AnalysisJob.state).where(AnalysisJob.video_id == video_id)).all()
-    return all(st == JobState.SUCCEEDED for st in states)
+    return all(st == JobState.SUCCEEDED for st in _job_states(ctx, video_id))
 
 
 def video_of_job(ctx: AppContext, job_id: int) -> str | None:

@@ -11,6 +11,7 @@ from models.base import Base, JSONType
 
 # kinds shared by detections and timeline ranges
 KINDS = ("shot", "cue", "label", "moderation", "face")
+_KEYSET = ("video_id", "start_ms", "id")  # the order of search pages
 
 
 class Detection(Base):
@@ -52,6 +53,11 @@ class TimelineRange(Base):
     __table_args__ = (
         Index("ix_timeline_video_kind_start", "video_id", "kind", "start_ms"),
         Index("ix_timeline_kind_name_conf", "kind", "name", "max_confidence"),
+        # Search pages are ordered by (video_id, start_ms, id) (worker/search.py): these let a
+        # page walk the index in that order and stop after `limit` rows, checking the confidence
+        # in the index (a key column, so it filters before any table row is read).
+        Index("ix_timeline_kind_name_video", "kind", "name", *_KEYSET, "max_confidence"),
+        Index("ix_timeline_kind_video", "kind", *_KEYSET, "max_confidence"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -18,7 +18,7 @@ from worker.cli_progress import RichReporter
 from worker.context import get_context
 from worker.errors import VidxError
 from worker.progress import reporting
-from worker.query import QUERY_KINDS, QueryFilter, list_videos, run_query, timeline, video_status
+from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
 from worker.query import thumbnails as thumbnails_of
 from worker.timecode import format_hms, parse_hms
 
@@ -246,10 +246,16 @@ def query(
     min_confidence: float | None = typer.Option(None, help="0-100"),
     from_: str | None = typer.Option(None, "--from", help="window start HH:MM:SS.mmm"),
     to: str | None = typer.Option(None, "--to", help="window end HH:MM:SS.mmm"),
-    limit: int = typer.Option(1000, help="at most this many ranges"),
+    limit: int = typer.Option(1000, help="at most this many ranges (one page)"),
+    cursor: str | None = typer.Option(
+        None, "--cursor", help="the next page: the cursor the previous page printed"
+    ),
     fmt: str = typer.Option("table", "--format", help="table, json or csv"),
 ) -> None:
-    """Find what is where: ranges overlapping a window, by kind, name, confidence."""
+    """Find what is where: ranges overlapping a window, by kind, name, confidence.
+
+    Ordered by video, then start time. When more rows follow, stderr says
+    `vidx: next page: --cursor CURSOR`: repeat the command with it."""
     from worker.service import ensure_schema
 
     if kind is not None and kind not in QUERY_KINDS:
@@ -265,15 +271,18 @@ def query(
         raise VidxError(f"--to ({to}) must be after --from ({from_})")
     ctx = get_context()
     ensure_schema(ctx)
-    f = QueryFilter(video, kind, name, min_confidence, lo, hi, limit)
+    f = QueryFilter(video, kind, name, min_confidence, lo, hi, limit, after=cursor)
     with ctx.db.session() as s:
-        rows = run_query(s, f)
+        page = search(s, f)
+    rows = page.rows
     if fmt == "json":
         _print_json([r.as_dict() for r in rows])
     elif fmt == "csv":
         sys.stdout.write(out.query_csv(rows))
     else:
         out.query_table(console, rows)
+    if page.next_cursor:  # stderr, so the rows on stdout stay one document in every format
+        sys.stderr.write(f"vidx: next page: --cursor {page.next_cursor}\n")
 
 
 @app.command()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, JobState, Thumbnail, TimelineRange, Video
@@ -16,8 +15,21 @@ from worker.media.thumbnails import INDEX_NAME
 from worker.pipeline.clip_ranges import Span, merge_short_shots
 from worker.pipeline.timeline import content_range
 
+# search across videos lives in worker/search.py; the CLI and the API take it from here
+from worker.search import QUERY_KINDS as QUERY_KINDS
+from worker.search import InvalidCursorError as InvalidCursorError
+from worker.search import InvalidQueryError as InvalidQueryError
+from worker.search import QueryFilter as QueryFilter
+from worker.search import QueryPage as QueryPage
+from worker.search import QueryRow as QueryRow
+from worker.search import VideoHits as VideoHits
+from worker.search import VideoHitsPage as VideoHitsPage
+from worker.search import moderation_by_video as moderation_by_video
+from worker.search import query_statement as query_statement
+from worker.search import run_query as run_query
+from worker.search import search as search
+
 TIMELINE_SCHEMA = "vidx.timeline/1"
-QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
 
 
 def _video(session: Session, video_id: str) -> Video:
@@ -228,66 +240,3 @@ def _span(r: TimelineRange) -> dict[str, Any]:
         "max_confidence": r.max_confidence,
         "detections": r.detections,
     }
-
-
-@dataclass(frozen=True)
-class QueryFilter:
-    video_id: str | None = None
-    kind: str | None = None
-    name: str | None = None
-    min_confidence: float | None = None
-    from_ms: int | None = None
-    to_ms: int | None = None
-    limit: int = 1000
-
-
-@dataclass(frozen=True)
-class QueryRow:
-    video_id: str
-    kind: str
-    name: str
-    parent: str | None
-    start_ms: int
-    end_ms: int
-    confidence: float | None
-    detections: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def query_statement(f: QueryFilter) -> Select[Any]:
-    stmt = select(TimelineRange)
-    if f.video_id:
-        stmt = stmt.where(TimelineRange.video_id == f.video_id)
-    if f.kind:
-        stmt = stmt.where(TimelineRange.kind == f.kind)
-    if f.name:
-        stmt = stmt.where(TimelineRange.name == f.name)
-    if f.min_confidence is not None:
-        stmt = stmt.where(TimelineRange.max_confidence >= f.min_confidence)
-    # ranges overlapping the half-open window [from, to)
-    if f.from_ms is not None:
-        stmt = stmt.where(TimelineRange.end_ms > f.from_ms)
-    if f.to_ms is not None:
-        stmt = stmt.where(TimelineRange.start_ms < f.to_ms)
-    order = (TimelineRange.video_id, TimelineRange.start_ms, TimelineRange.kind, TimelineRange.seq)
-    return stmt.order_by(*order).limit(f.limit)
-
-
-def run_query(session: Session, f: QueryFilter) -> list[QueryRow]:
-    if f.video_id:
-        _video(session, f.video_id)
-    return [
-        QueryRow(
-            video_id=r.video_id,
-            kind=r.kind,
-            name=r.name,
-            parent=r.parent,
-            start_ms=r.start_ms,
-            end_ms=r.end_ms,
-            confidence=r.max_confidence,
-            detections=r.detections,
-        )
-        for r in session.scalars(query_statement(f)).all()
-    ]

@@ -1,0 +1,243 @@
+"""Search across videos: timeline ranges by video, kind, name, confidence and time window,
+a page at a time with keyset cursors (re-exported by worker.query for the CLI and the API).
+
+Every query shape is ordered by (video_id, start_ms, id) and the next page starts strictly
+after the last row's key, so a page costs the same at any depth and rows written meanwhile
+never shift or repeat rows. The indexes in models/detection.py let PostgreSQL walk that order
+and stop after `limit` rows: (kind, name, video_id, start_ms, id, max_confidence) for a label
+over a threshold across videos, (kind, video_id, ...) for one kind across videos; and
+(kind, name, max_confidence) lets the planner take the few rows over a rare threshold and sort
+them instead (benchmarks/query.py measures both).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from models import TimelineRange, Video
+from worker.errors import NotFoundError, VidxError
+
+QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
+_T = TimelineRange
+
+
+class InvalidQueryError(VidxError):
+    """A search whose filter cannot be run (unknown kind, bad limit or window)."""
+
+
+class InvalidCursorError(InvalidQueryError):
+    """A cursor that is not one this query returned (malformed, or from other filters)."""
+
+
+@dataclass(frozen=True)
+class QueryFilter:
+    video_id: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    min_confidence: float | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+    limit: int = 1000
+    after: str | None = None  # next_cursor of the previous page
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    video_id: str
+    kind: str
+    name: str
+    parent: str | None
+    start_ms: int
+    end_ms: int
+    confidence: float | None
+    detections: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    rows: list[QueryRow]
+    next_cursor: str | None  # None: this was the last page
+
+
+@dataclass(frozen=True)
+class VideoHits:
+    """One video's moderation ranges (that pass the filter)."""
+
+    video_id: str
+    hits: int
+    max_confidence: float | None
+    first_ms: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class VideoHitsPage:
+    rows: list[VideoHits]
+    next_cursor: str | None
+
+
+def _fingerprint(*parts: object) -> str:
+    # ties a cursor to its filters: a cursor pasted into another query is refused, not misread
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:10]
+
+
+def encode_cursor(fingerprint: str, key: Sequence[str | int]) -> str:
+    raw = json.dumps([fingerprint, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str, types: Sequence[type]) -> list[Any]:
+    shown = cursor if len(cursor) <= 40 else cursor[:37] + "..."
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (binascii.Error, ValueError):
+        parts = None
+    if (
+        not isinstance(parts, list)
+        or len(parts) != len(types) + 1
+        or not all(type(v) is t for v, t in zip(parts[1:], types, strict=True))
+    ):
+        raise InvalidCursorError(f"invalid cursor {shown!r}: not a cursor vidx returned")
+    if parts[0] != fingerprint:
+        raise InvalidCursorError(
+            f"cursor {shown!r} belongs to a query with other filters: "
+            "repeat the filters of the page it came from, or start without a cursor"
+        )
+    return parts[1:]
+
+
+def _filter_fingerprint(f: QueryFilter) -> str:
+    return _fingerprint("ranges", f.video_id, f.kind, f.name, f.min_confidence, f.from_ms, f.to_ms)
+
+
+def _check(f: QueryFilter) -> None:
+    if f.kind is not None and f.kind not in QUERY_KINDS:
+        raise InvalidQueryError(f"unknown kind {f.kind!r} (choose from: {', '.join(QUERY_KINDS)})")
+    if f.limit < 1:
+        raise InvalidQueryError(f"limit must be at least 1, not {f.limit}")
+    if f.min_confidence is not None and not 0 <= f.min_confidence <= 100:
+        raise InvalidQueryError(f"min confidence must be within 0-100, not {f.min_confidence}")
+    if f.from_ms is not None and f.to_ms is not None and f.to_ms <= f.from_ms:
+        raise InvalidQueryError(f"window end {f.to_ms} ms must be after its start {f.from_ms} ms")
+
+
+def _conditions(f: QueryFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.video_id:
+        where.append(_T.video_id == f.video_id)
+    if f.kind:
+        where.append(_T.kind == f.kind)
+    if f.name:
+        where.append(_T.name == f.name)
+    if f.min_confidence is not None:
+        where.append(_T.max_confidence >= f.min_confidence)
+    # ranges overlapping the half-open window [from, to)
+    if f.from_ms is not None:
+        where.append(_T.end_ms > f.from_ms)
+    if f.to_ms is not None:
+        where.append(_T.start_ms < f.to_ms)
+    return where
+
+
+def query_statement(f: QueryFilter) -> Select[*tuple[Any, ...]]:
+    """The page's SELECT: one row more than the limit, to know whether another page follows."""
+    where = _conditions(f)
+    if f.after is not None:
+        video_id, start_ms, range_id = decode_cursor(
+            f.after, _filter_fingerprint(f), (str, int, int)
+        )
+        # a row-value comparison: PostgreSQL uses it as one index bound, not three filters
+        where.append(tuple_(_T.video_id, _T.start_ms, _T.id) > tuple_(video_id, start_ms, range_id))
+    cols = (_T.video_id, _T.kind, _T.name, _T.parent, _T.start_ms, _T.end_ms)
+    return (
+        select(*cols, _T.max_confidence, _T.detections, _T.id)
+        .where(*where)
+        .order_by(_T.video_id, _T.start_ms, _T.id)
+        .limit(f.limit + 1)
+    )
+
+
+def search(session: Session, f: QueryFilter) -> QueryPage:
+    """One page of ranges matching `f`, and the cursor of the next page (None after the last)."""
+    _check(f)
+    if f.video_id and session.get(Video, f.video_id) is None:
+        raise NotFoundError(f"no video with id {f.video_id!r}")
+    found = session.execute(query_statement(f)).all()
+    rows = [_row(r) for r in found[: f.limit]]
+    next_cursor = None
+    if len(found) > f.limit:
+        last = found[f.limit - 1]
+        next_cursor = encode_cursor(_filter_fingerprint(f), [last.video_id, last.start_ms, last.id])
+    return QueryPage(rows, next_cursor)
+
+
+def run_query(session: Session, f: QueryFilter) -> list[QueryRow]:
+    """The rows of one page (the first, or the one after `f.after`)."""
+    return search(session, f).rows
+
+
+def _row(r: Row[Any]) -> QueryRow:
+    return QueryRow(
+        video_id=r.video_id,
+        kind=r.kind,
+        name=r.name,
+        parent=r.parent,
+        start_ms=r.start_ms,
+        end_ms=r.end_ms,
+        confidence=r.max_confidence,
+        detections=r.detections,
+    )
+
+
+def moderation_by_video(
+    session: Session,
+    name: str | None = None,
+    min_confidence: float | None = None,
+    limit: int = 100,
+    after: str | None = None,
+) -> VideoHitsPage:
+    """Which videos have moderation hits, with counts, in video id order, a page at a time.
+
+    `name` is a moderation label at either level ("Explicit Nudity" or "Graphic Male Nudity"):
+    Rekognition reports the top-level category as a label of its own beside the second-level one.
+    Grouped in index order (kind[, name], video_id, ...), so a page stops after `limit` videos.
+    """
+    if limit < 1:
+        raise InvalidQueryError(f"limit must be at least 1, not {limit}")
+    if min_confidence is not None and not 0 <= min_confidence <= 100:
+        raise InvalidQueryError(f"min confidence must be within 0-100, not {min_confidence}")
+    fingerprint = _fingerprint("moderation", name, min_confidence)
+    where: list[ColumnElement[bool]] = [_T.kind == "moderation"]
+    if name:
+        where.append(_T.name == name)
+    if min_confidence is not None:
+        where.append(_T.max_confidence >= min_confidence)
+    if after is not None:
+        (last_video,) = decode_cursor(after, fingerprint, (str,))
+        where.append(_T.video_id > last_video)
+    stmt = (
+        select(_T.video_id, func.count(), func.max(_T.max_confidence), func.min(_T.start_ms))
+        .where(*where)
+        .group_by(_T.video_id)
+        .order_by(_T.video_id)
+        .limit(limit + 1)
+    )
+    found = session.execute(stmt).all()
+    rows = [VideoHits(v, n, conf, first) for v, n, conf, first in found[:limit]]
+    more = len(found) > limit
+    return VideoHitsPage(rows, encode_cursor(fingerprint, [rows[-1].video_id]) if more else None)

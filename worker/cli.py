@@ -218,23 +218,28 @@ def status(
 @handled
 def timeline_cmd(
     video_id: str = typer.Argument(..., help="video id"),
-    fmt: str = typer.Option("json", "--format", help="json or csv"),
+    fmt: str = typer.Option("json", "--format", help="json, csv, vtt, edl or otio"),
     output: Path | None = typer.Option(None, "-o", "--output", help="write to FILE"),
+    vtt_kinds: str | None = typer.Option(
+        None, "--vtt-kinds", help="vtt: only these cue kinds, e.g. shot,label (default: all)"
+    ),
 ) -> None:
-    """Print a video's timeline (schema vidx.timeline/1)."""
+    """Print or export a video's timeline: the vidx.timeline/1 JSON, CSV, WebVTT, CMX3600
+    EDL or OpenTimelineIO."""
+    from worker import export
     from worker.service import ensure_schema
 
-    if fmt not in ("json", "csv"):
-        raise VidxError(f"timeline format {fmt!r} is not available yet (available: json, csv)")
+    kinds = None if vtt_kinds is None else [k for k in vtt_kinds.replace(" ", "").split(",") if k]
+    export.check(fmt, kinds)
     ctx = get_context()
     ensure_schema(ctx)
     with ctx.db.session() as s:
         doc = timeline(s, video_id)
-    text = out.dumps(doc) + "\n" if fmt == "json" else out.timeline_csv(doc)
+    text = export.render(doc, fmt, vtt_kinds=kinds)
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        export.write_atomic(output, text)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import NewType
 
@@ -44,12 +45,26 @@ def ms_to_frame(ms: int, fps: Fraction) -> int:
     return frame
 
 
+def nominal_rate(fps: Fraction) -> int:
+    """Frames counted per timecode second: 25 -> 25, 29.97 -> 30, 23.976 -> 24, 12.5 -> 13."""
+    return max(1, round_half_up(fps))
+
+
+def is_drop_frame(fps: Fraction) -> bool:
+    """SMPTE drop-frame exists for 29.97 and 59.94 only; 23.976 and the rest count non-drop."""
+    return fps.denominator == 1001 and nominal_rate(fps) in (30, 60)
+
+
+def _drop_per_minute(fps: Fraction) -> int:
+    return 2 if nominal_rate(fps) == 30 else 4
+
+
 def smpte(frame: int, fps: Fraction) -> str:
     """SMPTE timecode of a frame: HH:MM:SS:FF, or HH:MM:SS;FF drop-frame at 29.97/59.94."""
-    nominal = round(fps)
-    drop = fps.denominator == 1001 and nominal in (30, 60)
+    nominal = nominal_rate(fps)
+    drop = is_drop_frame(fps)
     if drop:
-        drop_per_min = 2 if nominal == 30 else 4
+        drop_per_min = _drop_per_minute(fps)
         frames_per_10min = nominal * 600 - drop_per_min * 9
         frames_per_min = nominal * 60 - drop_per_min
         tens, rem = divmod(frame, frames_per_10min)
@@ -59,6 +74,36 @@ def smpte(frame: int, fps: Fraction) -> str:
     total_s = frame // nominal
     sep = ";" if drop else ":"
     return f"{total_s // 3600:02d}:{total_s // 60 % 60:02d}:{total_s % 60:02d}{sep}{ff:02d}"
+
+
+_SMPTE = re.compile(r"(\d{2,}):(\d{2}):(\d{2})([:;.,])(\d{2,3})")
+
+
+def frame_of_smpte(code: str, fps: Fraction) -> int:
+    """Zero-based frame of an SMPTE timecode at `fps` (inverse of `smpte`).
+
+    The separator must match the rate: ';' (or ',') for drop-frame rates, ':' (or '.')
+    otherwise; a drop-frame label that does not exist (e.g. 00:01:00;00) is refused.
+    """
+    m = _SMPTE.fullmatch(code.strip())
+    if m is None:
+        raise ValueError(f"not an SMPTE timecode: {code!r} (expected HH:MM:SS:FF)")
+    hh, mm, ss, ff = (int(m.group(i)) for i in (1, 2, 3, 5))
+    nominal = nominal_rate(fps)
+    drop = is_drop_frame(fps)
+    if (m.group(4) in ";,") != drop:
+        kind = "drop-frame" if drop else "non-drop-frame"
+        raise ValueError(f"timecode {code!r} does not use the {kind} separator for {fps} fps")
+    if mm > 59 or ss > 59 or ff >= nominal:
+        raise ValueError(f"timecode {code!r} is out of range at {fps} fps")
+    minutes = hh * 60 + mm
+    frame = (minutes * 60 + ss) * nominal + ff
+    if drop:
+        dropped = _drop_per_minute(fps)
+        if ss == 0 and ff < dropped and mm % 10 != 0:
+            raise ValueError(f"timecode {code!r} is a label drop-frame skips")
+        frame -= dropped * (minutes - minutes // 10)
+    return frame
 
 
 def format_hms(ms: int) -> str:

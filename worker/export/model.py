@@ -1,0 +1,152 @@
+"""The `vidx.timeline/1` document read once into typed values for the writers.
+
+Writers get a `Timeline` instead of poking at the dict, so a malformed document fails
+here with one message naming the field, not half-way through a writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import PurePosixPath
+from typing import Any
+
+from worker.errors import VidxError
+from worker.timecode import ms_to_frame, parse_rate
+
+# Detection kinds in the order writers list them when two start together.
+DETECTION_KINDS = ("cue", "label", "moderation", "face")
+
+
+class ExportError(VidxError):
+    """A timeline that cannot be exported (unknown format, malformed document)."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    id: str
+    source: str
+    fps: Fraction
+    frame_count: int | None
+    duration_ms: int
+
+    @property
+    def filename(self) -> str:
+        # source is a local path, s3:// URI or import:path; the last component names it
+        return PurePosixPath(self.source.replace("\\", "/")).name or self.id
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    start_ms: int
+    end_ms: int
+    start_frame: int
+    end_frame: int  # inclusive
+    confidence: float | None
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame + 1
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A technical cue, label, moderation label or face range."""
+
+    kind: str  # one of DETECTION_KINDS
+    seq: int  # position within its kind in the document
+    name: str
+    start_ms: int
+    end_ms: int
+    confidence: float | None
+    extra: Mapping[str, Any]  # kind-specific fields kept for metadata (parents, detections, ...)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    video: VideoInfo
+    shots: Sequence[Shot]
+    detections: Sequence[Detection]  # sorted by start, kind, end
+
+    def of_kind(self, kind: str) -> list[Detection]:
+        return [d for d in self.detections if d.kind == kind]
+
+
+def read_timeline(doc: Mapping[str, Any]) -> Timeline:
+    """Typed view of a `vidx.timeline/1` document; ExportError names what is wrong."""
+    try:
+        return _read(doc)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"timeline document is malformed: {_describe(exc)}") from None
+
+
+def _describe(exc: Exception) -> str:
+    return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
+def _read(doc: Mapping[str, Any]) -> Timeline:
+    if doc.get("schema") != "vidx.timeline/1":
+        raise ValueError(f"schema is {doc.get('schema')!r}, expected 'vidx.timeline/1'")
+    v = doc["video"]
+    video = VideoInfo(
+        id=str(v["id"]),
+        source=str(v["source"]),
+        fps=parse_rate(str(v["fps"])),
+        frame_count=None if v.get("frame_count") is None else int(v["frame_count"]),
+        duration_ms=int(v["duration_ms"]),
+    )
+    shots = [_shot(s, video.fps) for s in doc["shots"]]
+    dets: list[Detection] = []
+    for i, c in enumerate(doc["technical_cues"]):
+        dets.append(_det("cue", i, c["type"], c, c.get("confidence"), {}))
+    for i, x in enumerate(doc["labels"]):
+        extra = {"parents": list(x.get("parents", [])), "detections": x.get("detections")}
+        dets.append(_det("label", i, x["name"], x, x.get("max_confidence"), extra))
+    for i, x in enumerate(doc["moderation"]):
+        extra = {"parent": x.get("parent", ""), "detections": x.get("detections")}
+        dets.append(_det("moderation", i, x["name"], x, x.get("max_confidence"), extra))
+    for i, x in enumerate(doc["faces"]):
+        extra = {"attributes": dict(x.get("attributes", {})), "detections": x.get("detections")}
+        dets.append(_det("face", i, "Face", x, x.get("max_confidence"), extra))
+    dets.sort(key=lambda d: (d.start_ms, DETECTION_KINDS.index(d.kind), d.end_ms, d.seq))
+    return Timeline(video, shots, dets)
+
+
+def _shot(s: Mapping[str, Any], fps: Fraction) -> Shot:
+    start_ms, end_ms = int(s["start_ms"]), int(s["end_ms"])
+    if end_ms <= start_ms:
+        raise ValueError(f"shot {s.get('index')} ends at {end_ms} ms, not after {start_ms} ms")
+    # Frame numbers come with every engine's shots; derive them from the times if absent.
+    first = s.get("start_frame")
+    last = s.get("end_frame")
+    start_frame = ms_to_frame(start_ms, fps) if first is None else int(first)
+    end_frame = ms_to_frame(end_ms - 1, fps) if last is None else int(last)
+    if start_frame < 0 or end_frame < start_frame:
+        raise ValueError(f"shot {s.get('index')} has frames {start_frame}..{end_frame}")
+    conf = s.get("confidence")
+    return Shot(
+        int(s["index"]),
+        start_ms,
+        end_ms,
+        start_frame,
+        end_frame,
+        None if conf is None else float(conf),
+    )
+
+
+def _det(
+    kind: str,
+    seq: int,
+    name: Any,
+    x: Mapping[str, Any],
+    conf: Any,
+    extra: Mapping[str, Any],
+) -> Detection:
+    start_ms, end_ms = int(x["start_ms"]), int(x["end_ms"])
+    if start_ms < 0 or end_ms < start_ms:
+        raise ValueError(f"{kind} {name!r} has the range [{start_ms}, {end_ms}) ms")
+    return Detection(
+        kind, seq, str(name), start_ms, end_ms, None if conf is None else float(conf), extra
+    )

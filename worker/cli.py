@@ -166,7 +166,9 @@ def submit(
     features: str = typer.Option("segments", help=FEATURES_HELP),
     engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("none", help=CLIPS_HELP),
-    mode: str = typer.Option("accurate", help="clip cutting mode"),
+    mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
+    keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed or expired jobs again"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
@@ -180,7 +182,17 @@ def submit(
         raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     source: Path | str = video if video.startswith("s3://") else Path(video)
-    sub = do_submit(ctx, source, parse_features(features), engine, kinds, mode, force)
+    sub = do_submit(
+        ctx,
+        source,
+        parse_features(features),
+        engine,
+        kinds,
+        mode,
+        force,
+        min_length_ms=min_length,
+        keep_opening_credits=keep_credits,
+    )
     if as_json:
         _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids, "notes": sub.notes})
     else:

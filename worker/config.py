@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
     slot_lease_s: int = Field(default=3600, ge=10, description="job slot lease, renewed")
     sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
+    clip_batches: int = Field(
+        default=4, ge=1, description="tasks a video's shot clips are split into (parallel workers)"
+    )
+    clip_retries: int = Field(default=2, ge=0, description="retries of a failed clip batch task")
 
     @property
     def effective_database_url(self) -> str:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import Task
+from celery.exceptions import Retry
 
 from worker.celery_app import app
 from worker.context import get_context
-from worker.errors import EngineUnavailableError, ThrottledError, VidxError
+from worker.errors import EngineUnavailableError, MediaToolError, ThrottledError, VidxError
 from worker.pipeline import backlog, clip_request, clips, jobs, thumbs
 from worker.pipeline.collect import collect_job as collect_step
 from worker.pipeline.start import StartOutcome
@@ -30,7 +31,12 @@ def backoff_s(retries: int, base: float = 2.0, cap: float = 300.0) -> float:
     return random.uniform(0, min(cap, base * 2**retries))
 
 
-def with_retries(task: Task[Any, Any], step: Callable[[], T]) -> T:
+def with_retries(
+    task: Task[Any, Any],
+    step: Callable[[], T],
+    retry_on: tuple[type[Exception], ...] = TRANSIENT,
+    max_retries: int | None = None,
+) -> T:
     """Run a pipeline step; a transient error retries the task after a jittered backoff.
 
     On a broker Celery re-queues the task with a countdown. Run eagerly (no broker:
@@ -44,10 +50,14 @@ def with_retries(task: Task[Any, Any], step: Callable[[], T]) -> T:
     while True:
         try:
             return step()
-        except TRANSIENT as exc:
+        except retry_on as exc:
+            limit = task.max_retries if max_retries is None else max_retries
             if not task.request.is_eager:
-                raise task.retry(exc=exc, countdown=backoff_s(retries, base)) from None
-            if retries >= (task.max_retries or 0):
+                if retries >= (limit or 0):
+                    raise
+                countdown = backoff_s(retries, base)
+                raise task.retry(exc=exc, countdown=countdown, max_retries=limit) from None
+            if retries >= (limit or 0):
                 raise
             log.warning("%s: %s; retrying in-process", task.name, exc)
             time.sleep(backoff_s(retries, base))
@@ -123,7 +133,8 @@ def cut_clips(video_id: str) -> None:
     clips.check_request(kinds, mode)
     plans = clips.plan_clips(ctx, video_id, kinds)
     clip_request.prune_stale(ctx, video_id, plans, mode)
-    for batch in clips.batches(plans):
+    clips.clear_failure(ctx, video_id)
+    for batch in clips.batches(plans, ctx.settings.clip_batches):
         cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
     make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
 
@@ -141,14 +152,23 @@ def make_thumbnails(video_id: str) -> None:
         log.warning("thumbnails of video %s failed: %s", video_id, exc)
 
 
-@app.task(name="vidx.cut_clip_batch")
-def cut_clip_batch(video_id: str, items: list[list[Any]], mode: str) -> None:
+@app.task(name="vidx.cut_clip_batch", bind=True)
+def cut_clip_batch(self: Task[Any, Any], video_id: str, items: list[list[Any]], mode: str) -> None:
+    """Cut one batch; a failed cut (ffmpeg killed, disk full, ...) retries the batch,
+    which cuts only the clips not yet registered; the last failure is recorded."""
     ctx = get_context()
     kinds, _ = jobs.requested_clips(ctx, video_id)
     wanted = {(str(kind), int(seq)) for kind, seq in items}
     plans = [p for p in clips.plan_clips(ctx, video_id, kinds) if (p.kind, p.seq) in wanted]
     try:
-        clips.cut_plans(ctx, video_id, plans, mode)
+        with_retries(
+            self,
+            lambda: clips.cut_plans(ctx, video_id, plans, mode),
+            retry_on=(MediaToolError,),
+            max_retries=ctx.settings.clip_retries,
+        )
+    except Retry:
+        raise
     except Exception as exc:
         # recorded on the video so `status` says FAILED instead of PROCESSING forever
         clips.record_failure(ctx, video_id, str(exc) if isinstance(exc, VidxError) else repr(exc))

@@ -177,6 +177,52 @@ def test_submitted_videos_are_indexed_by_the_worker(stack: Stack, media: Path) -
     assert "vidx.cut_clips" in log  # the work really ran in the worker process
 
 
+def ffmpeg_parents_writing_to(folder: Path) -> set[int]:
+    """Parent pids (worker pool processes) of the ffmpeg processes writing into `folder`."""
+    parents = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline[0].endswith(b"ffmpeg") and any(str(folder).encode() in a for a in cmdline):
+            parents.add(int(stat.rsplit(")", 1)[1].split()[1]))
+    return parents
+
+
+def test_one_videos_clips_are_cut_by_parallel_tasks(stack: Stack, media: Path) -> None:
+    """Shot clips go out as several batch tasks, cut by both pool processes at once,
+    and end up exactly the planned ones with the mode and the minimum length asked for."""
+    video = media / "synthetic" / "vfr_phone.mp4"  # four 2.5 s shots: four batch tasks
+    options = ("--clips", "shots", "--mode", "accurate", "--min-length", "2600")
+    video_id = submit(stack, video, *options)
+    clips_dir = (stack.data_dir / "clips").resolve()
+    seen_together: set[int] = set()
+    deadline = time.monotonic() + INDEX_TIMEOUT_S
+    next_status = 0.0
+    while time.monotonic() < deadline:
+        parents = ffmpeg_parents_writing_to(clips_dir)
+        if len(parents) > 1:
+            seen_together |= parents
+        if time.monotonic() > next_status:  # a status process costs ~0.5 s of CPU
+            if '"INDEXED"' in vidx(["status", video_id, "--json"], stack.env).stdout:
+                break
+            next_status = time.monotonic() + 2
+        time.sleep(0.02)
+    wait_indexed(stack, video_id)
+    assert len(seen_together) >= 2, "never saw two pool processes cutting clips at once"
+    doc = json.loads(vidx(["timeline", video_id], stack.env).stdout)
+    # the 2.6 s minimum merges the shots in pairs (tests/integration/test_clips_cli.py)
+    assert [(c["index"], c["start_ms"], c["end_ms"]) for c in doc["clips"]] == [
+        (0, 0, 5000), (2, 5000, 10000)
+    ]  # fmt: skip
+    assert {c["mode"] for c in doc["clips"]} == {"accurate"}
+    assert "vidx.cut_clip_batch" in stack.log_text()
+
+
 def test_submit_and_worker_need_a_broker(tmp_path: Path, media: Path) -> None:
     env = clean_env(data_dir=str(tmp_path))
     video = media / "synthetic" / "no_audio.mp4"

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import NotFoundError, VidxError
+from worker.media.cut import CutResult
 from worker.media.cutting import MODES as CUT_MODES
-from worker.media.cutting import cut_clip
+from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clip_upload, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
@@ -29,6 +30,8 @@ CLIP_KINDS = ("shots", "content")
 MODES = CUT_MODES
 # media re-encoded per task: accurate mode runs at roughly real time on 2 cores
 MAX_BATCH_MEDIA_MS = 15 * 60 * 1000
+# clips handed to the cutter at once, registered together (copy runs 16 to an ffmpeg run)
+CLIPS_PER_CALL = 16
 
 
 @dataclass(frozen=True)
@@ -102,18 +105,26 @@ def _hms(ms: int) -> str:
     return format_hms(ms).replace(":", "-")
 
 
-def batches(plans: list[ClipPlan], max_media_ms: int = MAX_BATCH_MEDIA_MS) -> list[list[ClipPlan]]:
-    """Group clips so one task re-encodes at most `max_media_ms` of media.
+def batches(
+    plans: list[ClipPlan], parts: int = 1, max_media_ms: int = MAX_BATCH_MEDIA_MS
+) -> list[list[ClipPlan]]:
+    """Group clips into tasks: the content clip first and alone, the shots in about
+    `parts` runs of neighbouring shots (so several workers cut one video at once), none
+    holding more than `max_media_ms` of media.
 
-    Keeps each Celery task well under the broker's visibility timeout on long videos;
-    the content clip (often most of the video) comes first, alone if it is long.
+    The media bound keeps each Celery task well under the broker's visibility timeout
+    on long videos; neighbours stay together because copy and smart cut a batch in
+    shared ffmpeg runs.
     """
-    out: list[list[ClipPlan]] = []
+    out = [[p] for p in plans if p.kind == "content"]
+    shots = [p for p in plans if p.kind != "content"]
+    total = sum(p.end_ms - p.start_ms for p in shots)
+    per_part = min(max_media_ms, -(-total // max(parts, 1))) if total else max_media_ms
     current: list[ClipPlan] = []
     size = 0
-    for plan in plans:
+    for plan in shots:
         length = plan.end_ms - plan.start_ms
-        if current and size + length > max_media_ms:
+        if current and size + length > per_part:
             out.append(current)
             current, size = [], 0
         current.append(plan)
@@ -129,7 +140,9 @@ def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
         video.extra = {**video.extra, "clips_error": message[:2000]}
 
 
-def _clear_failure(ctx: AppContext, video_id: str) -> None:
+def clear_failure(ctx: AppContext, video_id: str) -> None:
+    """Forget an earlier request's clip failure: called once when a request starts,
+    never by a batch (which would hide a sibling batch's failure)."""
     with ctx.db.session() as s:
         video = s.get_one(Video, video_id)
         if "clips_error" in video.extra:
@@ -161,6 +174,7 @@ def cut_clips(
     clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
     plans = plan_clips(ctx, video_id, kinds)
     clip_request.prune_stale(ctx, video_id, plans, mode)
+    clear_failure(ctx, video_id)
     made = cut_plans(ctx, video_id, plans, mode, out)
     if thumbnails:
         thumbs.make_for_video(ctx, video_id)
@@ -174,41 +188,56 @@ def cut_plans(
     mode: str = "accurate",
     out: Path | None = None,
 ) -> list[Clip]:
-    """Cut each planned clip (skipping ones already verified) and register it."""
+    """Cut the planned clips (skipping ones already verified) and register each.
+
+    Clips still to cut go to the cutter CLIPS_PER_CALL at a time: copy and smart share
+    ffmpeg runs inside a call (the batch speeds of benchmarks/README.md, "Clips"), and
+    each call's clips are registered before the next starts, so a failure later on
+    keeps the verified ones and a retry only cuts what is missing."""
     with ctx.db.session() as s:
         source = Path(s.get_one(Video, video_id).source)
     info = probe(source)
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    _clear_failure(ctx, video_id)
     upload_to = clip_upload.s3_target(ctx, video_id)
     rep = reporter()
     rep.step("clips", total=1.0)
-    made: list[Clip] = []
-    for n, plan in enumerate(plans):
-        target = folder / plan.filename
-        existing = _existing(ctx, video_id, plan, mode, target)
-        if existing is not None:  # a re-run keeps verified clips instead of cutting again
-            made.append(clip_upload.publish(ctx, upload_to, existing))
-            continue
-        result = cut_clip(source, info, plan.start_ms, plan.end_ms, target, mode)
-        if result.note:  # e.g. smart mode falling back to accurate: say so
-            log.warning("%s: %s", target.name, result.note)
-        clip = Clip(
-            video_id=video_id,
-            kind=plan.kind,
-            seq=plan.seq,
-            mode=mode,
-            start_ms=plan.start_ms,
-            end_ms=plan.end_ms,
-            duration_ms=result.duration_ms,
-            frame_count=result.frame_count,
-            drift_ms=result.drift_ms,  # copy mode: how early the clip starts
-            path=str(result.path),
-            size_bytes=result.path.stat().st_size,
-        )
-        with ctx.db.session() as s:
-            upsert_clip(s, clip)
-        made.append(clip_upload.publish(ctx, upload_to, clip))
-        rep.advance((n + 1) / len(plans))
-    return made
+    made: dict[tuple[str, int], Clip] = {}
+    todo: list[ClipPlan] = []
+    for plan in plans:
+        existing = _existing(ctx, video_id, plan, mode, folder / plan.filename)
+        if existing is None:
+            todo.append(plan)
+        else:  # a re-run keeps verified clips instead of cutting again
+            made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, existing)
+    for at in range(0, len(todo), CLIPS_PER_CALL):
+        group = todo[at : at + CLIPS_PER_CALL]
+        cuts = [(p.start_ms, p.end_ms, folder / p.filename) for p in group]
+        for plan, result in zip(group, cut_clips_of(source, info, cuts, mode), strict=True):
+            clip = _register(ctx, video_id, plan, mode, result)
+            made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
+        rep.advance(len(made) / len(plans))
+    return [made[(p.kind, p.seq)] for p in plans]
+
+
+def _register(
+    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result: CutResult
+) -> Clip:
+    if result.note:  # e.g. smart mode falling back to accurate: say so
+        log.warning("%s: %s", result.path.name, result.note)
+    clip = Clip(
+        video_id=video_id,
+        kind=plan.kind,
+        seq=plan.seq,
+        mode=mode,
+        start_ms=plan.start_ms,
+        end_ms=plan.end_ms,
+        duration_ms=result.duration_ms,
+        frame_count=result.frame_count,
+        drift_ms=result.drift_ms,  # copy mode: how early the clip starts
+        path=str(result.path),
+        size_bytes=result.path.stat().st_size,
+    )
+    with ctx.db.session() as s:
+        upsert_clip(s, clip)
+    return clip

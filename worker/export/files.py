@@ -29,5 +29,8 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise VidxError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except UnicodeEncodeError as exc:
+        # e.g. a file name with undecodable bytes carried into the text
+        raise VidxError(f"{path}: cannot write: {exc.reason} at character {exc.start}") from None
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,202 @@
+"""`vidx timeline --format json|csv|vtt|edl|otio` on indexed media, each read back by its
+own parser and compared with the timeline document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+import pytest
+import webvtt
+
+from tests.conftest import FIXTURES, RECORDED, make_context
+from tests.export_support import frame_of_timecode, parse_edl, vtt_ms
+from worker.context import AppContext
+from worker.export import FORMATS, render
+from worker.pipeline.importer import import_pages
+from worker.query import timeline
+from worker.timecode import parse_rate
+
+pytestmark = pytest.mark.integration
+
+VIDEOS = ["programme_720p25.mp4", "programme_1080p2997.mov"]
+
+
+def vidx(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VIDX_DATA_DIR": str(data_dir)}
+    for key in ("VIDX_BROKER_URL", "VIDX_DATABASE_URL"):
+        env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-m", "worker", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def ok(res: subprocess.CompletedProcess[str]) -> str:
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+@pytest.fixture(scope="module")
+def indexed(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Both programmes indexed by `vidx run` (local engine); the 25 fps one also gets the
+    recorded Rekognition labels, faces and moderation (partly past its end) imported."""
+    data = tmp_path_factory.mktemp("export")
+    ids = {}
+    for name in VIDEOS:
+        src = str(media / "synthetic" / name)
+        summary = json.loads(ok(vidx(["run", src, "--clips", "none", "--json"], data)))
+        ids[name] = summary["video_id"]
+    # in this process: the CLI's import is tested elsewhere, and each `vidx` start costs ~1 s
+    ctx = make_context(data)
+    for rel, feature, _ in RECORDED[1:]:
+        import_pages(ctx, feature, [FIXTURES / rel], ids[VIDEOS[0]])
+    with ctx.db.session() as s:
+        docs = {name: timeline(s, vid) for name, vid in ids.items()}
+    yield {"data": data, "ids": ids, "docs": docs}
+    ctx.db.engine.dispose()
+
+
+def export(indexed: dict[str, Any], name: str, fmt: str) -> tuple[dict[str, Any], str]:
+    """`vidx timeline ID --format FMT -o FILE`; the document read from the database, the file."""
+    data, vid = indexed["data"], indexed["ids"][name]
+    out = data / f"{vid}.{FORMATS[fmt].extension}"
+    assert ok(vidx(["timeline", vid, "--format", fmt, "-o", str(out)], data)) == ""
+    return indexed["docs"][name], out.read_text(encoding="utf-8")
+
+
+def detections(doc: dict[str, Any]) -> int:
+    return sum(len(doc[k]) for k in ("technical_cues", "labels", "moderation", "faces"))
+
+
+@pytest.mark.parametrize("name", VIDEOS)
+def test_json_and_csv(indexed: dict[str, Any], name: str) -> None:
+    doc, text = export(indexed, name, "json")
+    assert json.loads(text) == doc and doc["shots"]
+    _, text = export(indexed, name, "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(doc["shots"]) + detections(doc)
+    shots = [r for r in rows if r["kind"] == "shot"]
+    assert [(int(r["start_ms"]), int(r["end_ms"])) for r in shots] == [
+        (s["start_ms"], s["end_ms"]) for s in doc["shots"]
+    ]
+
+
+@pytest.mark.parametrize("name", VIDEOS)
+def test_webvtt(indexed: dict[str, Any], name: str) -> None:
+    doc, text = export(indexed, name, "vtt")
+    cues = list(webvtt.from_string(text, strict=True))
+    by_id = {c.identifier: c for c in cues}
+    assert len(by_id) == len(cues) == len(doc["shots"]) + detections(doc)
+    for s in doc["shots"]:
+        cue = by_id[f"shot-{s['index']}"]
+        assert (vtt_ms(cue.start_time), vtt_ms(cue.end_time)) == (s["start_ms"], s["end_ms"])
+    for i, label in enumerate(doc["labels"]):
+        cue = by_id[f"label-{i}"]
+        assert cue.text == f"{label['name']} ({label['max_confidence']:.1f}%)"
+        assert vtt_ms(cue.start_time) == label["start_ms"]
+    starts = [vtt_ms(c.start_time) for c in cues]
+    assert starts == sorted(starts)
+    assert all(vtt_ms(c.end_time) > vtt_ms(c.start_time) for c in cues)
+    if name == VIDEOS[0]:
+        assert doc["labels"] and doc["faces"] and doc["moderation"]
+
+
+@pytest.mark.parametrize("name", VIDEOS)
+def test_edl(indexed: dict[str, Any], name: str) -> None:
+    doc, text = export(indexed, name, "edl")
+    fps = parse_rate(doc["video"]["fps"])
+    edl = parse_edl(text)
+    drop = fps == Fraction(30000, 1001)
+    assert edl.fcm == ("DROP FRAME" if drop else "NON-DROP FRAME")
+    assert len(edl.events) == len(doc["shots"])
+    record = frame_of_timecode("01:00:00;00" if drop else "01:00:00:00", fps)
+    for ev, s in zip(edl.events, doc["shots"], strict=True):
+        assert ev.reel == doc["video"]["id"][:8]
+        assert frame_of_timecode(ev.src_in, fps) == s["start_frame"]
+        assert frame_of_timecode(ev.src_out, fps) == s["end_frame"] + 1
+        assert frame_of_timecode(ev.rec_in, fps) == record
+        record = frame_of_timecode(ev.rec_out, fps)
+    # the last shot ends at the last frame
+    assert frame_of_timecode(edl.events[-1].src_out, fps) == doc["video"]["frame_count"]
+    tl = otio.adapters.read_from_string(text, "cmx_3600", rate=float(fps))
+    assert [c.source_range.start_time.to_frames() for c in tl.find_clips()] == [
+        s["start_frame"] for s in doc["shots"]
+    ]
+
+
+@pytest.mark.parametrize("name", VIDEOS)
+def test_otio(indexed: dict[str, Any], name: str) -> None:
+    doc, text = export(indexed, name, "otio")
+    fps = parse_rate(doc["video"]["fps"])
+    tl = otio.adapters.read_from_string(text, "otio_json")
+    (track,) = tl.video_tracks()
+    clips = track.find_clips()
+    assert len(clips) == len(doc["shots"])
+    for clip, s in zip(clips, doc["shots"], strict=True):
+        assert clip.source_range.start_time.rate == float(fps)
+        assert clip.source_range.start_time.value == s["start_frame"]
+        assert clip.source_range.duration.value == s["end_frame"] - s["start_frame"] + 1
+    assert clips[0].media_reference.target_url == Path(doc["video"]["source"]).as_uri()
+    markers = list(track.markers)
+    assert len(markers) == detections(doc)
+    names = sorted(m.name for m in markers)
+    expected = [c["type"] for c in doc["technical_cues"]] + [x["name"] for x in doc["labels"]]
+    expected += [x["name"] for x in doc["moderation"]] + ["Face"] * len(doc["faces"])
+    assert names == sorted(expected)
+
+
+def test_bad_format_and_failed_export_write_nothing(indexed: dict[str, Any]) -> None:
+    data, vid = indexed["data"], indexed["ids"][VIDEOS[0]]
+    out = data / "bad.xml"
+    res = vidx(["timeline", vid, "--format", "xml", "-o", str(out)], data)
+    assert res.returncode == 1 and not out.exists()
+    assert res.stderr == (
+        "vidx: error: unknown timeline format 'xml' (formats: json, csv, vtt, edl, otio)\n"
+    )
+    keep = data / "keep.edl"
+    keep.write_text("previous")
+    res = vidx(["timeline", "nosuchvideo", "--format", "edl", "-o", str(keep)], data)
+    assert res.returncode == 1 and "nosuchvideo" in res.stderr
+    assert keep.read_text() == "previous"
+    assert sorted(p.name for p in data.iterdir() if p.name.startswith(".keep")) == []
+
+
+def test_exports_from_each_database(ctx: AppContext) -> None:
+    """Recorded Rekognition results read from SQLite and PostgreSQL and exported. Their
+    shots carry times and SMPTE but no frame numbers: the EDL's source timecodes must be
+    Rekognition's own StartTimecodeSMPTE."""
+    seg_page = json.loads((FIXTURES / RECORDED[0][0]).read_text())
+    seg = import_pages(ctx, RECORDED[0][1], [FIXTURES / RECORDED[0][0]])
+    for rel, feature, _ in RECORDED[1:]:
+        import_pages(ctx, feature, [FIXTURES / rel], seg.video_id)
+    with ctx.db.session() as s:
+        doc = timeline(s, seg.video_id)
+    assert doc["shots"] and doc["labels"] and doc["faces"] and doc["moderation"]
+    shots = [x for x in seg_page["Segments"] if x["Type"] == "SHOT"]
+    events = parse_edl(render(doc, "edl")).events
+    assert [e.src_in for e in events] == [x["StartTimecodeSMPTE"] for x in shots]
+    # EndTimecodeSMPTE is the shot's last frame; an EDL out point is the frame after it
+    fps = parse_rate(doc["video"]["fps"])
+    assert [frame_of_timecode(e.src_out, fps) for e in events] == [
+        frame_of_timecode(x["EndTimecodeSMPTE"], fps) + 1 for x in shots
+    ]
+    cues = list(webvtt.from_string(render(doc, "vtt"), strict=True))
+    assert len(cues) == len(doc["shots"]) + detections(doc)
+    tl = otio.adapters.read_from_string(render(doc, "otio"), "otio_json")
+    assert [c.source_range.start_time.to_timecode() for c in tl.find_clips()] == [
+        x["StartTimecodeSMPTE"] for x in shots
+    ]
+    assert len(tl.video_tracks()[0].markers) == detections(doc)

@@ -1,0 +1,112 @@
+"""CMX3600 EDL export read back by a small parser and by otio-cmx3600-adapter."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.export_support import RATES, contiguous, frame_of_timecode, make_doc, parse_edl
+from worker.export import render
+
+# Shots crossing the first minute and the tenth, where drop-frame labels are skipped
+# (1800 frames = 00:01:00;02 and 17982 = 00:10:00;00 at 29.97): lengths in frames.
+LENGTHS = [1799, 1, 3000, 13182, 1, 60, 500]
+
+
+def check_events(doc: dict, text: str, fps: Fraction) -> None:
+    edl = parse_edl(text)
+    drop = fps.denominator == 1001 and round(fps) in (30, 60)
+    assert edl.fcm == ("DROP FRAME" if drop else "NON-DROP FRAME")
+    assert len(edl.events) == len(doc["shots"])
+    record = frame_of_timecode("01:00:00;00" if drop else "01:00:00:00", fps)
+    for n, (ev, shot) in enumerate(zip(edl.events, doc["shots"], strict=True), start=1):
+        assert (ev.number, ev.track, ev.transition) == (n, "V", "C")
+        codes = (ev.src_in, ev.src_out, ev.rec_in, ev.rec_out)
+        assert all((";" in c) is drop for c in codes), codes
+        assert frame_of_timecode(ev.src_in, fps) == shot["start_frame"]
+        assert frame_of_timecode(ev.src_out, fps) == shot["end_frame"] + 1  # out is exclusive
+        # the record side runs on without holes from 01:00:00:00
+        assert frame_of_timecode(ev.rec_in, fps) == record
+        record += shot["end_frame"] - shot["start_frame"] + 1
+        assert frame_of_timecode(ev.rec_out, fps) == record
+
+
+@pytest.mark.parametrize("rate", ["25", "24", "30", "29.97", "23.976", "59.94"])
+def test_events_are_the_shots(rate: str) -> None:
+    fps = RATES[rate]
+    doc = make_doc(fps, contiguous(LENGTHS))
+    check_events(doc, render(doc, "edl"), fps)
+
+
+def test_drop_frame_labels_at_minute_boundaries() -> None:
+    doc = make_doc(RATES["29.97"], contiguous([1800, 16182, 30]))
+    events = parse_edl(render(doc, "edl")).events
+    assert (events[0].src_in, events[0].src_out) == ("00:00:00;00", "00:01:00;02")
+    assert (events[1].src_in, events[1].src_out) == ("00:01:00;02", "00:10:00;00")
+    assert (events[2].src_in, events[2].src_out) == ("00:10:00;00", "00:10:01;00")
+    assert events[0].rec_in == "01:00:00;00"
+
+
+def test_non_drop_timecodes_at_25() -> None:
+    doc = make_doc(RATES["25"], contiguous([75, 1388]))
+    events = parse_edl(render(doc, "edl")).events
+    assert [(e.src_in, e.src_out, e.rec_in, e.rec_out) for e in events] == [
+        ("00:00:00:00", "00:00:03:00", "01:00:00:00", "01:00:03:00"),
+        ("00:00:03:00", "00:00:58:13", "01:00:03:00", "01:00:58:13"),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rate=st.sampled_from(sorted(RATES)),
+    start=st.integers(0, 200_000),
+    lengths=st.lists(st.integers(1, 40_000), min_size=1, max_size=12),
+)
+def test_any_shots_round_trip(rate: str, start: int, lengths: list[int]) -> None:
+    fps = RATES[rate]
+    doc = make_doc(fps, contiguous(lengths, start))
+    check_events(doc, render(doc, "edl"), fps)
+
+
+def test_shots_with_holes_keep_exact_sources_and_continuous_record() -> None:
+    fps = RATES["25"]
+    doc = make_doc(fps, [(10, 49), (60, 99), (250, 250)])
+    check_events(doc, render(doc, "edl"), fps)
+
+
+def test_header_reel_and_clip_name() -> None:
+    doc = make_doc(RATES["25"], contiguous([25]), source="/m/Fïlm one.final.mov")
+    edl = parse_edl(render(doc, "edl"))
+    assert edl.title == "F?lm one.final"  # ASCII only
+    ev = edl.events[0]
+    assert ev.reel == "01234567"  # the video id's first 8 characters
+    assert ev.comments == ("* FROM CLIP NAME: F?lm one.final.mov", "* VIDX SHOT 0")
+
+
+def test_shot_without_frame_numbers_uses_its_times() -> None:
+    fps = RATES["29.97"]
+    doc = make_doc(fps, contiguous([30, 150]))
+    for s in doc["shots"]:
+        s["start_frame"] = s["end_frame"] = None
+    ev = parse_edl(render(doc, "edl")).events
+    assert [(e.src_in, e.src_out) for e in ev] == [
+        ("00:00:00;00", "00:00:01;00"),
+        ("00:00:01;00", "00:00:06;00"),
+    ]
+
+
+@pytest.mark.parametrize("rate", ["25", "24", "30", "29.97"])
+def test_read_back_by_the_cmx3600_adapter(rate: str) -> None:
+    fps = RATES[rate]
+    doc = make_doc(fps, contiguous(LENGTHS))
+    tl = otio.adapters.read_from_string(render(doc, "edl"), "cmx_3600", rate=float(fps))
+    clips = list(tl.find_clips())
+    assert len(clips) == len(doc["shots"])
+    for clip, shot in zip(clips, doc["shots"], strict=True):
+        rng = clip.source_range
+        assert rng.start_time.to_frames() == shot["start_frame"]
+        assert rng.duration.to_frames() == shot["end_frame"] - shot["start_frame"] + 1

@@ -12,6 +12,7 @@ from models.base import Base, JSONType
 # kinds shared by detections and timeline ranges
 KINDS = ("shot", "cue", "label", "moderation", "face")
 _KEYSET = ("video_id", "start_ms", "id")  # the order of search pages
+_CHECKED = ("max_confidence", "end_ms")  # filters of a search
 
 
 class Detection(Base):
@@ -54,10 +55,10 @@ class TimelineRange(Base):
         Index("ix_timeline_video_kind_start", "video_id", "kind", "start_ms"),
         Index("ix_timeline_kind_name_conf", "kind", "name", "max_confidence"),
         # Search pages are ordered by (video_id, start_ms, id) (worker/search.py): these let a
-        # page walk the index in that order and stop after `limit` rows, checking the confidence
-        # in the index (a key column, so it filters before any table row is read).
-        Index("ix_timeline_kind_name_video", "kind", "name", *_KEYSET, "max_confidence"),
-        Index("ix_timeline_kind_video", "kind", *_KEYSET, "max_confidence"),
+        # page walk the index in that order and stop after `limit` rows, checking confidence and
+        # window end in the index (key columns, so they filter before any table row is read).
+        Index("ix_timeline_kind_name_video", "kind", "name", *_KEYSET, *_CHECKED),
+        Index("ix_timeline_kind_video", "kind", *_KEYSET, *_CHECKED),
     )
 
     id: Mapped[int] = mapped_column(

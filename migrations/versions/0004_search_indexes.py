@@ -19,12 +19,12 @@ def upgrade() -> None:
     with op.batch_alter_table("timeline_ranges", schema=None) as batch_op:
         batch_op.create_index(
             "ix_timeline_kind_name_video",
-            ["kind", "name", "video_id", "start_ms", "id", "max_confidence"],
+            ["kind", "name", "video_id", "start_ms", "id", "max_confidence", "end_ms"],
             unique=False,
         )
         batch_op.create_index(
             "ix_timeline_kind_video",
-            ["kind", "video_id", "start_ms", "id", "max_confidence"],
+            ["kind", "video_id", "start_ms", "id", "max_confidence", "end_ms"],
             unique=False,
         )
 

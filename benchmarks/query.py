@@ -1,0 +1,212 @@
+"""Search on a big catalogue: latency of the common queries with and without the project's indexes.
+
+Fills a dedicated PostgreSQL schema with a synthetic catalogue (benchmarks/query_data.py:
+10,000,000 timeline ranges over 5,000 videos by default, Zipf-distributed real Rekognition
+label names, rare clustered moderation hits, shots and cues; COPY, then the project's indexes
+built), copies the same rows into a second schema whose timeline_ranges has only its primary
+key, VACUUM ANALYZEs both, then times the project's own query functions (worker.query) on each,
+the same calls in the same run:
+
+  label >= conf, first page   search(kind=label, name, min_confidence), page of 100; the label
+                              drawn uniformly from all names (rare and common), the threshold
+                              from 50-99.5
+  label >= conf, deep page    the same, the page after a real cursor 5,000-20,000 rows in
+                              (pages 51-201), among the filters that match that many
+  one video's window          search(video_id, from, to) over 5 minutes, any kind / labels /
+                              shots, page of 100
+  moderation hits per video   moderation_by_video(name?, min_confidence?), first 100 videos
+
+Prints p50/p95 (ms) of each and the ratio of the p95s. Times are of the function call (its
+SQL and row building), in a warm cache; the baseline runs fewer repetitions (each is a scan
+of the whole table). Both schemas are dropped at the end unless --keep (--reuse then skips
+the load next time).
+
+    .venv/bin/python benchmarks/query.py [--rows 10000000] [--videos 5000] [--reps 300]
+        [--baseline-reps 15] [--keep] [--reuse] [--explain] [--pg postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make `benchmarks.` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from benchmarks.query_data import Plan, label_names, moderation_names, video_id
+from benchmarks.query_load import (
+    admin_engine,
+    copy_without_indexes,
+    drop_schema,
+    fill,
+    recreate_schema,
+    schema_url,
+    sizes,
+)
+from worker.db import Database, make_engine
+from worker.query import QueryFilter, moderation_by_video, query_statement, search
+
+SCHEMA = "vidx_bench_query"
+PLAIN = f"{SCHEMA}_noidx"
+PAGE = 100
+THRESHOLDS = (50, 70, 80, 90, 95, 99, 99.5)
+Call = Callable[[Session], object]
+
+
+def label_calls(rng: random.Random, n: int) -> list[QueryFilter]:
+    names = [name for name, _ in label_names()]
+    return [
+        QueryFilter(kind="label", name=rng.choice(names), min_confidence=rng.choice(THRESHOLDS),
+                    limit=PAGE)
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def deep_filters(db: Database, rng: random.Random, n: int, rows: int) -> list[QueryFilter]:
+    """Label filters with a real cursor 5,000-20,000 rows in (fewer on a smaller --rows);
+    filters matching fewer rows are drawn again: rare labels have no deep pages."""
+    lo = max(2 * PAGE, 5_000 * rows // 10_000_000)
+    out = []
+    with db.session() as s:
+        while len(out) < n:
+            f = label_calls(rng, 1)[0]
+            depth, cursor, seen = rng.randint(lo, 4 * lo), None, 0
+            while seen < depth:
+                # a cursor does not depend on the page size: walk there in big pages
+                page = search(s, replace(f, limit=min(5_000, depth - seen), after=cursor))
+                cursor, seen = page.next_cursor, seen + len(page.rows)
+                if cursor is None:
+                    break
+            if cursor is not None:
+                out.append(replace(f, after=cursor))
+    return out
+
+
+def window_calls(plan: Plan, rng: random.Random, n: int) -> list[QueryFilter]:
+    durations = plan.durations_ms().tolist()
+    out = []
+    for _ in range(n):
+        i = rng.randrange(plan.videos)
+        start = rng.randrange(max(1, durations[i] - 300_000))
+        kind = rng.choice([None, "label", "shot"])
+        out.append(QueryFilter(video_id=video_id(i), kind=kind, from_ms=start,
+                               to_ms=start + 300_000, limit=PAGE))  # fmt: skip
+    return out
+
+
+def moderation_calls(rng: random.Random, n: int) -> list[Call]:
+    names: list[str | None] = [None, *(name for name, _, _ in moderation_names())]
+    calls: list[Call] = []
+    for _ in range(n):
+        name, conf = rng.choice(names), rng.choice([None, 50, 80, 90])
+        calls.append(lambda s, name=name, conf=conf: moderation_by_video(s, name, conf, PAGE))
+    return calls
+
+
+def as_calls(filters: list[QueryFilter]) -> list[Call]:
+    return [lambda s, f=f: search(s, f) for f in filters]
+
+
+def timed(db: Database, calls: list[Call]) -> list[float]:
+    out = []
+    with db.session() as s:
+        for call in calls[:3]:  # warm-up, not counted
+            call(s)
+        for call in calls:
+            start = time.perf_counter()
+            call(s)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def p50_p95(ms: list[float]) -> tuple[float, float]:
+    if len(ms) < 2:
+        return ms[0], ms[0]
+    q = statistics.quantiles(ms, n=100, method="inclusive")
+    return statistics.median(ms), q[94]
+
+
+def explain(db: Database, filters: list[QueryFilter]) -> None:
+    with db.engine.connect() as conn:
+        for f in filters:
+            sql = query_statement(f).compile(
+                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+            )
+            print(f"\nEXPLAIN ANALYZE: {f}")
+            for (line,) in conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
+                print("   ", line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--videos", type=int, default=5_000)
+    parser.add_argument("--reps", type=int, default=300, help="calls per query, indexed")
+    parser.add_argument("--baseline-reps", type=int, default=15, help="calls per query, PK only")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", action="store_true", help="keep both schemas afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use the schemas --keep left")
+    parser.add_argument("--explain", action="store_true", help="print a few query plans")
+    args = parser.parse_args()
+    plan = Plan(args.rows, args.videos)
+    admin = admin_engine(args.pg)
+    indexed_url, plain_url = schema_url(args.pg, SCHEMA), schema_url(args.pg, PLAIN)
+    try:
+        if not args.reuse:
+            recreate_schema(admin, SCHEMA)
+            recreate_schema(admin, PLAIN)
+            t = fill(indexed_url, plan)
+            copy_s = copy_without_indexes(SCHEMA, plain_url)
+            print(f"{t.rows:,} timeline ranges over {plan.videos:,} videos: generated + COPY "
+                  f"{t.copy_s:.1f} s ({t.rows / t.copy_s:,.0f} rows/s), the project's indexes "
+                  f"{t.index_s:.1f} s, foreign keys {t.keys_s:.1f} s; copy without indexes "
+                  f"{copy_s:.1f} s")  # fmt: skip
+        run(args, plan, Database(make_engine(indexed_url)), Database(make_engine(plain_url)))
+    finally:
+        if not args.keep:
+            drop_schema(admin, SCHEMA)
+            drop_schema(admin, PLAIN)
+        admin.dispose()
+
+
+def run(args: argparse.Namespace, plan: Plan, indexed: Database, plain: Database) -> None:
+    table, index = sizes(indexed.engine)
+    print(f"timeline_ranges {table / 2**30:.2f} GiB, the project's indexes on it "
+          f"{index / 2**30:.2f} GiB; PostgreSQL settings as installed")  # fmt: skip
+    rng = random.Random(11)
+    n = max(args.reps, args.baseline_reps)
+    labels = label_calls(rng, n)
+    cases = {
+        f"label >= conf, first page ({PAGE})": as_calls(labels),
+        f"label >= conf, deep page ({PAGE})": as_calls(deep_filters(indexed, rng, n, plan.rows)),
+        f"one video's 5-min window ({PAGE})": as_calls(window_calls(plan, rng, n)),
+        "moderation hits per video (100)": moderation_calls(rng, n),
+    }
+    if args.explain:
+        common, rare = label_names()[0][0], label_names()[-1][0]
+        explain(indexed, [QueryFilter(kind="label", name=common, min_confidence=99.5, limit=PAGE),
+                          QueryFilter(kind="label", name=rare, min_confidence=90, limit=PAGE),
+                          window_calls(plan, rng, 1)[0]])  # fmt: skip
+    print(f"\n{'query':<36}| {'indexed p50 / p95 ms':>22} {'n':>4} | "
+          f"{'PK only p50 / p95 ms':>22} {'n':>3} | {'p95 ratio':>9}")  # fmt: skip
+    print("-" * 108)
+    for name, calls in cases.items():
+        ours = p50_p95(timed(indexed, calls[: args.reps]))
+        base = p50_p95(timed(plain, calls[: args.baseline_reps]))
+        print(f"{name:<36}| {ours[0]:>10.2f} / {ours[1]:>9.2f} {args.reps:>4} | "
+              f"{base[0]:>10.1f} / {base[1]:>9.1f} {args.baseline_reps:>3} | "
+              f"{base[1] / ours[1]:>8.0f}x", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

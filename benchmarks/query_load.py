@@ -1,0 +1,135 @@
+"""Fill PostgreSQL schemas for benchmarks/query.py: the project's schema (Alembic), rows by COPY.
+
+`fill` loads a Plan into a fresh schema the way a bulk load is done: the project's secondary
+indexes and foreign keys of timeline_ranges are dropped, the rows streamed in with COPY, then
+the same indexes (from models/detection.py) built and the keys validated in one pass each.
+`copy_without_indexes` makes the baseline: the same rows in a second schema whose
+timeline_ranges keeps only its primary key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, create_engine, insert, text
+from sqlalchemy.schema import AddConstraint, DropConstraint
+
+from benchmarks.query_data import RANGE_COLUMNS, Plan, job_rows, range_rows, video_rows
+from models import AnalysisJob, TimelineRange, Video
+from worker.db import make_engine, upgrade
+
+_TABLE = TimelineRange.__table__
+
+
+def schema_url(base_url: str, schema: str) -> str:
+    sep = "&" if "?" in base_url else "?"
+    return f"{base_url}{sep}options=-csearch_path%3D{schema}"
+
+
+def admin_engine(base_url: str) -> Engine:
+    return create_engine(base_url.replace("postgresql://", "postgresql+psycopg://"))
+
+
+def recreate_schema(admin: Engine, schema: str) -> None:
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+def drop_schema(admin: Engine, schema: str) -> None:
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@dataclass(frozen=True)
+class LoadTimes:
+    rows: int
+    copy_s: float  # generating the rows and COPY, both (they overlap on two cores)
+    index_s: float  # building the project's timeline_ranges indexes
+    keys_s: float  # validating the foreign keys
+
+
+def fill(url: str, plan: Plan) -> LoadTimes:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(Video), video_rows(plan))
+            conn.execute(insert(AnalysisJob), job_rows(plan))
+            for fk in _TABLE.foreign_key_constraints:
+                conn.execute(DropConstraint(fk))
+            for index in _TABLE.indexes:
+                index.drop(conn)
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            rows = _copy_ranges(conn, plan)
+        copied = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(text("SET maintenance_work_mem = '1GB'"))
+            for index in sorted(_TABLE.indexes, key=lambda i: str(i.name)):
+                index.create(conn)
+        indexed = time.perf_counter()
+        with engine.begin() as conn:
+            for fk in _TABLE.foreign_key_constraints:
+                conn.execute(AddConstraint(fk))
+        keyed = time.perf_counter()
+        vacuum_analyze(engine)
+        return LoadTimes(rows, copied - start, indexed - copied, keyed - indexed)
+    finally:
+        engine.dispose()
+
+
+def _copy_ranges(conn: Connection, plan: Plan) -> int:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(RANGE_COLUMNS)
+    n = 0
+    with raw.cursor() as cur, cur.copy(f"COPY timeline_ranges ({columns}) FROM STDIN") as copy:
+        for row in range_rows(plan):
+            copy.write_row(row)
+            n += 1
+    # the next range the application writes gets the next id
+    conn.execute(
+        text("SELECT setval(pg_get_serial_sequence('timeline_ranges', 'id'), :n)"),
+        {"n": max(n, 1)},
+    )
+    return n
+
+
+def vacuum_analyze(engine: Engine) -> None:
+    # ANALYZE for the planner's statistics; VACUUM sets the visibility map, as autovacuum
+    # would on a table that has settled, so index-only scans need not visit the table
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("videos", "analysis_jobs", "timeline_ranges"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def copy_without_indexes(src_schema: str, url: str) -> float:
+    """The same rows in the schema of `url`, timeline_ranges with its primary key only."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            for fk in _TABLE.foreign_key_constraints:
+                conn.execute(DropConstraint(fk))
+            for index in _TABLE.indexes:
+                index.drop(conn)
+            for table in ("videos", "analysis_jobs", "timeline_ranges"):
+                conn.execute(text(f'INSERT INTO {table} SELECT * FROM "{src_schema}".{table}'))
+        took = time.perf_counter() - start
+        vacuum_analyze(engine)
+        return took
+    finally:
+        engine.dispose()
+
+
+def sizes(engine: Engine) -> tuple[int, int]:
+    """timeline_ranges' table and index bytes."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT pg_table_size('timeline_ranges'), pg_indexes_size('timeline_ranges')")
+        ).one()
+    return int(row[0]), int(row[1])

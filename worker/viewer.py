@@ -3,7 +3,7 @@
 `worker.api.create_app` includes `router`. The pages are plain HTML + CSS + vanilla JS from
 `worker/static/viewer/` (no build step, nothing fetched from elsewhere); they read the API's
 own endpoints (`/videos`, `/videos/{id}/timeline`, `/thumbnails`, `/media`), so this module
-needs no database access and stays a thin file server.
+stays a thin file server: it only looks a video up to answer 404 for a missing one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+
+from models import Video
+from worker.context import AppContext, get_context
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "viewer"
 MEDIA_TYPES = {
@@ -37,13 +40,20 @@ def _not_found(detail: str) -> Response:
     )
 
 
-def _page(name: str) -> Response:
+def _page(name: str, status_code: int = 200) -> Response:
     # the page is small and changes with the package: revalidate rather than cache stale JS
     return FileResponse(
         STATIC_DIR / name,
+        status_code=status_code,
         media_type=MEDIA_TYPES[".html"],
         headers={"Cache-Control": "no-cache"},
     )
+
+
+def _context(request: Request) -> AppContext:
+    # `create_app` keeps its (possibly injected) context on the app's state
+    ctx = getattr(request.app.state, "context", None)
+    return ctx if isinstance(ctx, AppContext) else get_context()
 
 
 @router.get("/", include_in_schema=False)
@@ -53,11 +63,16 @@ def index() -> Response:
 
 
 @router.get("/videos/{video_id}/view", include_in_schema=False)
-def view(video_id: str) -> Response:
-    """The viewer page; it loads the video's timeline itself and reports a missing one."""
+def view(video_id: str, request: Request) -> Response:
+    """The viewer page; it loads the video's timeline itself.
+
+    A missing video still gets the page (a person sees the reason there), as a 404.
+    """
     if not VIDEO_ID.match(video_id):
         return _not_found(f"{video_id!r} is not a video id")
-    return _page("view.html")
+    with _context(request).db.session() as session:
+        found = session.get(Video, video_id) is not None
+    return _page("view.html", 200 if found else 404)
 
 
 @router.get("/static/viewer/{name}", include_in_schema=False)

@@ -95,6 +95,7 @@ export class Timeline {
     }
     if (!lane.grouped) {
       this._fill(headTrack, lane.rows[0].items, "tl-range");
+      this._beyond(headTrack, lane.rows[0].items);
       return section;
     }
     // a grouped lane: a summary of every range on the head row, then one row per name
@@ -109,6 +110,7 @@ export class Timeline {
       );
       const track = el("div", { class: "tl-track" });
       this._fill(track, row.items, "tl-range");
+      this._beyond(track, row.items);
       section.append(el("div", { class: "tl-row tl-sub", dataset: { name: row.name } }, rowHead, track));
     }
     section.append(el("div", { class: "tl-row tl-nomatch", hidden: true }, el("div", { class: "tl-head dim" }, "no name matches"), el("div", { class: "tl-track" })));
@@ -134,8 +136,19 @@ export class Timeline {
       node.style.width = `calc(${this.pct(item.end)} - ${this.pct(item.start)})`;
       node.style.setProperty("--level", String(flat ? 0 : item.level));
       if (cls === "tl-range") item.node = node;
+      // results that start after the video's end (e.g. imported from a longer cut) have
+      // no place on this axis: kept in the DOM and the counts, not drawn
+      if (item.start >= this.duration) node.classList.add("tl-beyond");
       track.append(node);
     }
+  }
+
+  /** A note at the track's end for ranges that start after the video's end. */
+  _beyond(track, items) {
+    const n = items.filter((item) => item.start >= this.duration).length;
+    if (!n) return;
+    const tip = `${n} range(s) start after the video's end (${formatMs(this.duration)})`;
+    track.append(el("span", { class: "tl-after", title: tip }, `+${n} after end ›`));
   }
 
   _contentRange(range) {

@@ -370,6 +370,26 @@ def worker(
     )
 
 
+@app.command()
+@handled
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    loglevel: str = typer.Option("info", help="log level"),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the timeline viewer (uvicorn)."""
+    import uvicorn
+
+    from worker.api import create_app
+    from worker.service import ensure_schema
+
+    ctx = get_context()
+    ensure_schema(ctx)  # here, so a database that is not ready is one clear error line
+    if not ctx.settings.api_key and host not in ("127.0.0.1", "localhost", "::1"):
+        sys.stderr.write(f"vidx: warning: no VIDX_API_KEY: anyone reaching {host} can submit\n")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level=loglevel.lower())
+
+
 @app.command("import")
 @handled
 def import_cmd(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     slot_lease_s: int = Field(default=3600, ge=10, description="job slot lease, renewed")
     sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
+    api_key: SecretStr | None = Field(
+        default=None, description="HTTP API: writes need this in the X-API-Key header"
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024**3, ge=1, description="HTTP API: largest video upload (Rekognition's)"
+    )
     clip_batches: int = Field(
         default=4, ge=1, description="tasks a video's shot clips are split into (parallel workers)"
     )

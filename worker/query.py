@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, JobState, Thumbnail, TimelineRange, Video
@@ -24,6 +26,7 @@ from worker.search import QueryPage as QueryPage
 from worker.search import QueryRow as QueryRow
 from worker.search import VideoHits as VideoHits
 from worker.search import VideoHitsPage as VideoHitsPage
+from worker.search import decode_cursor, encode_cursor
 from worker.search import moderation_by_video as moderation_by_video
 from worker.search import query_statement as query_statement
 from worker.search import run_query as run_query
@@ -104,14 +107,74 @@ def _clips_complete(session: Session, video: Video, kind: str) -> bool:
     return bool(planned) and planned <= made
 
 
+VIDEO_STATUSES = ("PROCESSING", "INDEXED", "FAILED")
+# rows a page with a status filter reads at most: status is derived from the jobs, so it
+# filters as rows are read, and a rare status must not make one page read every video
+_MAX_SCAN = 1000
+
+
+class VideoPage(NamedTuple):
+    items: list[dict[str, Any]]
+    next_cursor: str | None  # None: this was the last page
+
+
 def list_videos(session: Session, limit: int = 100) -> list[dict[str, Any]]:
-    ids = session.scalars(select(Video.id).order_by(Video.created_at.desc()).limit(limit)).all()
-    out = []
-    for vid in ids:
-        st = video_status(session, vid)
-        st["filename"] = session.get_one(Video, vid).filename
-        out.append(st)
-    return out
+    return video_page(session, limit).items
+
+
+def video_page(
+    session: Session,
+    limit: int = 100,
+    *,
+    status: str | None = None,
+    filename: str | None = None,
+    after: str | None = None,
+) -> VideoPage:
+    """Videos newest first, a page at a time (keyset cursor on created_at, id).
+
+    `filename` matches part of the name, any case. With `status` a page may hold fewer
+    than `limit` videos and still have a next cursor (it read `_MAX_SCAN` rows).
+    """
+    if status is not None and status not in VIDEO_STATUSES:
+        raise InvalidQueryError(f"unknown status {status!r} (choose from: {VIDEO_STATUSES})")
+    if limit < 1:
+        raise InvalidQueryError(f"limit must be at least 1, not {limit}")
+    fingerprint = hashlib.sha256(repr(("videos", status, filename)).encode()).hexdigest()[:10]
+    stmt = select(Video.id, Video.created_at).order_by(Video.created_at.desc(), Video.id.desc())
+    if filename:
+        stmt = stmt.where(Video.filename.icontains(filename, autoescape=True))
+    key: tuple[datetime, str] | None = None
+    if after is not None:
+        at, vid = decode_cursor(after, fingerprint, (str, str))
+        try:
+            key = (datetime.fromisoformat(at), vid)
+        except ValueError:
+            raise InvalidCursorError(f"invalid cursor {after[:40]!r}") from None
+    items: list[dict[str, Any]] = []
+    size, scanned = limit + 1, 0
+    while True:
+        page = stmt
+        if key is not None:
+            at_key, id_key = key
+            tie = and_(Video.created_at == at_key, Video.id < id_key)
+            page = stmt.where(or_(Video.created_at < at_key, tie))
+        batch = session.execute(page.limit(size)).all()
+        for vid, created in batch:
+            if len(items) == limit or scanned == _MAX_SCAN:  # more rows follow
+                assert key is not None
+                return VideoPage(items, encode_cursor(fingerprint, [key[0].isoformat(), key[1]]))
+            key, scanned = (created, vid), scanned + 1
+            st = video_status(session, vid)
+            if status is None or st["status"] == status:
+                video = session.get_one(Video, vid)
+                st |= {
+                    "filename": video.filename,
+                    "duration_ms": video.duration_ms,
+                    "created_at": video.created_at.isoformat(),
+                }
+                items.append(st)
+        if len(batch) < size:
+            return VideoPage(items, None)
 
 
 def _ranges(session: Session, video_id: str, kind: str) -> Sequence[TimelineRange]:

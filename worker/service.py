@@ -82,11 +82,14 @@ def submit(
     *,
     min_length_ms: int = 0,
     keep_opening_credits: bool = False,
+    enqueue: Callable[[str, list[int]], None] | None = None,
 ) -> Submitted:
     """Validate everything, then register the video and its jobs and enqueue the work.
 
     Nothing is written before the input and the options are known to be good.
     `force` starts failed (or expired) jobs of the requested features again.
+    `enqueue(video_id, job_ids)` replaces the analyze task's `.delay` (the HTTP API runs
+    in-process work on a thread of its own, so a request does not wait for the analysis).
     """
     check_mode(mode)
     check_min_length(min_length_ms)
@@ -129,9 +132,12 @@ def submit(
         restarted = jobs.restart_failed(ctx, video_id, features)
         if restarted:
             notes.append(f"restarting {len(restarted)} failed job(s)")
-    from worker.tasks import analyze  # the Celery app is configured on first use
+    if enqueue is None:
+        from worker.tasks import analyze  # the Celery app is configured on first use
 
-    analyze.delay(video_id, job_ids)
+        analyze.delay(video_id, job_ids)
+    else:
+        enqueue(video_id, job_ids)
     return Submitted(video_id, job_ids, duration_ms, notes)
 
 

@@ -1,0 +1,126 @@
+"""Files of a video: the source, its clips and thumbnails (all with Range support)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+
+from worker.api import reads
+from worker.api.deps import SessionDep
+from worker.api.files import RangeFileResponse, serve_file
+from worker.api.problems import documented
+from worker.api.schemas import ClipList, Thumbnails
+from worker.media.thumbnails import INDEX_NAME
+from worker.pipeline.clips import MODES
+from worker.query import thumbnail_path, thumbnails
+
+router = APIRouter(tags=["files"])
+THUMBS = "/videos/{video_id}/thumbnails"
+ClipKind = Literal["shot", "content"]
+ClipMode = Literal["copy", "accurate", "smart"]
+assert set(MODES) == {"copy", "accurate", "smart"}  # ClipMode follows the cutter's modes
+
+
+def _file_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": "the file", "content": {media_type: {}}},
+        206: {"description": "the requested byte range(s) (Range header)"},
+        **documented(400, 404, 416, 422),
+    }
+
+
+@router.get("/videos/{video_id}/media", responses=_file_responses("video/*"))
+@router.head("/videos/{video_id}/media", include_in_schema=False)
+def media(session: SessionDep, video_id: str) -> RangeFileResponse:
+    """The source video file, when it is on this server's disk."""
+    video = reads.video_row(session, video_id)
+    return serve_file(reads.local_source(video), f"the media file of video {video_id}")
+
+
+def _clip_url(video_id: str, kind: str, index: int, mode: str, preferred: str) -> str:
+    url = f"/videos/{video_id}/clips/{kind}/{index}"
+    return url if mode == preferred else f"{url}?mode={mode}"
+
+
+@router.get("/videos/{video_id}/clips", response_model=ClipList, responses=documented(404, 422))
+def clips(session: SessionDep, video_id: str) -> dict[str, Any]:
+    """The video's clips; `url` downloads one (a clip in another mode than the video's
+    current one has `?mode=` in its url)."""
+    preferred = reads.video_row(session, video_id).clip_mode
+    items = [
+        {
+            "kind": c.kind,
+            "index": c.seq,
+            "start_ms": c.start_ms,
+            "end_ms": c.end_ms,
+            "mode": c.mode,
+            "drift_ms": c.drift_ms,
+            "url": _clip_url(video_id, c.kind, c.seq, c.mode, preferred),
+        }
+        for c in reads.clips_of(session, video_id)
+    ]
+    return {"items": items}
+
+
+@router.get("/videos/{video_id}/clips/{kind}/{index}", responses=_file_responses("video/mp4"))
+@router.head("/videos/{video_id}/clips/{kind}/{index}", include_in_schema=False)
+def clip_file(
+    session: SessionDep,
+    video_id: str,
+    kind: ClipKind,
+    index: Annotated[int, PathParam(ge=0)],
+    mode: Annotated[ClipMode | None, Query(description="default: the video's clip mode")] = None,
+) -> RangeFileResponse:
+    """One clip's MP4."""
+    c = reads.clip(session, video_id, kind, index, mode)
+    return serve_file(Path(c.path), f"{kind} clip {index} of video {video_id}", "video/mp4")
+
+
+@router.get(
+    "/videos/{video_id}/thumbnails", response_model=Thumbnails, responses=documented(404, 422)
+)
+def thumbnail_list(session: SessionDep, video_id: str) -> dict[str, Any]:
+    """One JPEG per shot and a sprite sheet (with a JSON index), when they were made
+    (`vidx clips --thumbnails`); empty otherwise."""
+    found = thumbnails(session, video_id)
+    base = f"/videos/{video_id}/thumbnails"
+    sprite = found["sprite"]
+    return {
+        "shots": [
+            {k: s[k] for k in ("index", "at_ms", "width", "height")}
+            | {"url": f"{base}/shots/{s['index']}.jpg"}
+            for s in found["shots"]
+        ],
+        "sprite": None
+        if sprite is None
+        else {
+            "url": f"{base}/sprite.jpg",
+            "index_url": f"{base}/sprite.json",
+            "width": sprite["width"],
+            "height": sprite["height"],
+        },
+    }
+
+
+@router.get(THUMBS + "/shots/{index}.jpg", responses=_file_responses("image/jpeg"))
+@router.head(THUMBS + "/shots/{index}.jpg", include_in_schema=False)
+def shot_thumbnail(session: SessionDep, video_id: str, index: int) -> RangeFileResponse:
+    path = thumbnail_path(session, video_id, "shot", index)
+    return serve_file(path, f"thumbnail of shot {index} of video {video_id}", "image/jpeg")
+
+
+@router.get(THUMBS + "/sprite.jpg", responses=_file_responses("image/jpeg"))
+@router.head(THUMBS + "/sprite.jpg", include_in_schema=False)
+def sprite(session: SessionDep, video_id: str) -> RangeFileResponse:
+    path = thumbnail_path(session, video_id, "sprite")
+    return serve_file(path, f"sprite sheet of video {video_id}", "image/jpeg")
+
+
+@router.get(THUMBS + "/sprite.json", responses=_file_responses("application/json"))
+@router.head(THUMBS + "/sprite.json", include_in_schema=False)
+def sprite_index(session: SessionDep, video_id: str) -> RangeFileResponse:
+    path = thumbnail_path(session, video_id, "sprite").with_name(INDEX_NAME)
+    return serve_file(path, f"sprite index of video {video_id}", "application/json")

@@ -1,0 +1,111 @@
+"""Health, the video list, one video's status and metadata, and its timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from models import Video
+from worker.api.deps import SessionDep
+from worker.api.problems import documented
+from worker.api.schemas import Health, Timeline, VideoDetail, VideoList, VideoState
+from worker.query import timeline, video_page, video_status
+
+router = APIRouter()
+CURSOR_HELP = "next_cursor of the previous page (with the same filters)"
+TimelineFormat = Literal["json", "csv", "vtt", "edl", "otio"]
+
+
+@router.get("/health", response_model=Health, tags=["health"], responses=documented(503))
+def health(session: SessionDep) -> dict[str, str]:
+    """The server answers and its database does."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise HTTPException(503, f"database unavailable ({type(exc).__name__})") from None
+    return {"status": "ok", "database": "ok"}
+
+
+@router.get(
+    "/videos",
+    response_model=VideoList,
+    response_model_exclude_unset=True,  # clips/thumbnails only when they failed, as the CLI
+    tags=["videos"],
+    responses=documented(422),
+)
+def list_videos(
+    session: SessionDep,
+    status: Annotated[VideoState | None, Query(description="only videos in this state")] = None,
+    filename: Annotated[
+        str | None, Query(max_length=512, description="part of the file name, any case")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512, description=CURSOR_HELP)] = None,
+) -> dict[str, Any]:
+    """Videos, newest first, a page at a time. With `status` a page may hold fewer than
+    `limit` items and still have a `next_cursor`: follow it until it is null."""
+    page = video_page(session, limit, status=status, filename=filename, after=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/videos/{video_id}",
+    response_model=VideoDetail,
+    response_model_exclude_unset=True,
+    tags=["videos"],
+    responses=documented(404, 422),
+)
+def get_video(session: SessionDep, video_id: str) -> dict[str, Any]:
+    """The video's status (as `vidx status ID --json`) and its metadata."""
+    st = video_status(session, video_id)
+    video = session.get_one(Video, video_id)
+    return st | {
+        "filename": video.filename,
+        "duration_ms": video.duration_ms,
+        "created_at": video.created_at.isoformat(),
+        "fps": video.fps_text,
+        "frame_count": video.frame_count,
+        "width": video.width,
+        "height": video.height,
+    }
+
+
+_EXPORT_TYPES: dict[str, dict[str, Any]] = {"text/csv": {}, "text/vtt": {}, "text/plain": {}}
+
+
+@router.get(
+    "/videos/{video_id}/timeline",
+    tags=["videos"],
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "the timeline (vidx.timeline/1), or its export in `format`",
+            "model": Timeline,
+            "content": _EXPORT_TYPES,
+        },
+        **documented(404, 422),
+    },
+)
+def get_timeline(
+    session: SessionDep,
+    video_id: str,
+    format: Annotated[TimelineFormat, Query(description="an export of the document")] = "json",
+) -> Response:
+    """Exactly the document `vidx timeline ID` prints; `format` gives the export
+    `vidx timeline ID --format F` writes (otio is JSON of another schema)."""
+    doc = timeline(session, video_id)
+    if format == "json":
+        return JSONResponse(doc)  # the document as it is, not re-serialised through a model
+    from worker.export import FORMATS, render
+
+    spec = FORMATS[format]
+    body = render(doc, format)
+    name = f"{video_id}.{spec.extension}"
+    return Response(
+        body,
+        media_type=spec.media_type,
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )

@@ -1,0 +1,187 @@
+"""Response bodies of the API, separate from the SQLAlchemy models (they document the JSON)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VideoState = Literal["PROCESSING", "INDEXED", "FAILED"]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
+class StepState(BaseModel):
+    status: str = Field(description="a job state: PENDING ... SUCCEEDED | FAILED")
+    message: str | None
+
+
+class VideoSummary(BaseModel):
+    video_id: str
+    status: VideoState
+    features: dict[str, StepState]
+    clips: StepState | None = Field(None, description="present when cutting clips failed")
+    thumbnails: StepState | None = Field(None, description="present when thumbnails failed")
+    filename: str
+    duration_ms: int
+    created_at: str = Field(description="ISO 8601, UTC")
+
+
+class VideoList(BaseModel):
+    items: list[VideoSummary]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class VideoDetail(VideoSummary):
+    fps: str = Field(description="frame rate as a fraction, e.g. 25/1 or 30000/1001")
+    frame_count: int
+    width: int
+    height: int
+
+
+# --- the timeline document, vidx.timeline/1 (DESIGN.md, Contracts) ---
+class TimelineVideo(BaseModel):
+    id: str
+    source: str
+    duration_ms: int
+    fps: str
+    frame_count: int
+    width: int
+    height: int
+
+
+class TimelineFeature(BaseModel):
+    status: str
+    engine: str
+    model_version: str | None
+
+
+class Shot(BaseModel):
+    index: int
+    start_ms: int
+    end_ms: int
+    start_frame: int | None
+    end_frame: int | None = Field(description="inclusive")
+    confidence: float | None
+
+
+class Cue(BaseModel):
+    type: str = Field(description="ColorBars, EndCredits, BlackFrames, OpeningCredits, ...")
+    start_ms: int
+    end_ms: int
+    confidence: float | None
+
+
+class Span(BaseModel):
+    start_ms: int
+    end_ms: int
+    max_confidence: float | None
+    detections: int
+
+
+class Label(Span):
+    name: str
+    parents: list[str]
+
+
+class Moderation(Span):
+    name: str
+    parent: str
+
+
+class Face(Span):
+    attributes: dict[str, object]
+
+
+class TimelineClip(BaseModel):
+    kind: str
+    index: int
+    start_ms: int
+    end_ms: int
+    path: str
+    mode: str
+
+
+class Timeline(BaseModel):
+    """The document `vidx timeline ID` prints."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: Literal["vidx.timeline/1"] = Field(alias="schema")
+    video: TimelineVideo
+    features: dict[str, TimelineFeature]
+    shots: list[Shot]
+    technical_cues: list[Cue]
+    labels: list[Label]
+    moderation: list[Moderation]
+    faces: list[Face]
+    content_range_ms: list[int] | None = Field(min_length=2, max_length=2)
+    clips: list[TimelineClip]
+
+
+# --- files ---
+class ClipItem(BaseModel):
+    kind: Literal["shot", "content"]
+    index: int
+    start_ms: int
+    end_ms: int
+    mode: str
+    drift_ms: int | None = Field(description="copy mode: how early the clip starts")
+    url: str
+
+
+class ClipList(BaseModel):
+    items: list[ClipItem]
+
+
+class ShotThumbnail(BaseModel):
+    index: int
+    at_ms: int | None
+    width: int
+    height: int
+    url: str
+
+
+class Sprite(BaseModel):
+    url: str
+    index_url: str = Field(description="JSON index of the tiles in the sprite")
+    width: int
+    height: int
+
+
+class Thumbnails(BaseModel):
+    shots: list[ShotThumbnail]
+    sprite: Sprite | None
+
+
+# --- search ---
+class RangeItem(BaseModel):
+    video_id: str
+    kind: str
+    name: str
+    parent: str | None
+    start_ms: int
+    end_ms: int
+    confidence: float | None
+    detections: int
+
+
+class RangeList(BaseModel):
+    items: list[RangeItem]
+    next_cursor: str | None
+
+
+# --- submit ---
+class SubmittedJob(BaseModel):
+    feature: str
+    job_id: int
+    status: str
+
+
+class Submitted(BaseModel):
+    video_id: str
+    jobs: list[SubmittedJob]
+    notes: list[str]

@@ -1,5 +1,5 @@
 // The list of indexed videos (GET /videos, paged by cursor), each linking to its viewer.
-import { el, getJSON, showMessage } from "/static/viewer/common.js";
+import { el, formatMs, getJSON, showMessage } from "/static/viewer/common.js";
 
 const body = document.body;
 const table = document.getElementById("videos");
@@ -19,7 +19,8 @@ function row(item) {
     { dataset: { videoId: id } },
     el("td", {}, el("a", { href: `/videos/${encodeURIComponent(id)}/view` }, name)),
     el("td", {}, el("span", { class: `status status-${status.toLowerCase()}` }, status)),
-    el("td", { class: "tags" }, ...features),
+    el("td", {}, el("div", { class: "tags" }, ...features)),
+    el("td", { class: "mono" }, item.duration_ms == null ? "" : formatMs(item.duration_ms)),
     el("td", { class: "mono dim" }, id),
   );
 }

@@ -19,7 +19,8 @@ function fmt(ms) {
 
 /** Move the page's time: the player when it can play, the playhead in any case. */
 function seek(ms) {
-  if (state.usable && Number.isFinite(video.duration)) video.currentTime = ms / 1000;
+  // before the metadata arrives this sets where playback will start (HTML's default position)
+  if (state.usable) video.currentTime = ms / 1000;
   showTime(ms, false);
 }
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import PurePosixPath
 from typing import Any
 
-import opentimelineio as otio  # type: ignore[import-untyped]  # no stubs; pyproject lists no override
+import opentimelineio as otio
 
 from worker.export.model import Detection, Shot, Timeline, read_timeline
 from worker.timecode import ms_to_frame

@@ -253,3 +253,14 @@ def test_openapi_is_published(api: Api) -> None:
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
     }
     assert api.client.get("/docs").status_code == 200
+
+
+def test_nul_in_the_url_is_a_422_not_a_server_error(api: Api) -> None:
+    # PostgreSQL text cannot hold NUL: unchecked, these failed inside the query (500)
+    for url in (
+        "/videos/a%00b",
+        "/videos/a%00/timeline",
+        "/detections?name=%00",
+        "/videos?filename=x%00",
+    ):
+        problem(api.client.get(url), 422, "NUL")

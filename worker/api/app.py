@@ -16,6 +16,7 @@ from worker import viewer
 from worker.api import problems
 from worker.api.background import InProcessRunner
 from worker.api.routes import detections, media, submit, videos
+from worker.api.schemas import Timeline
 from worker.context import AppContext, get_context, use_context
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def _version() -> str:
 
 class VidxAPI(FastAPI):
     def openapi(self) -> dict[str, Any]:
-        """FastAPI's schema plus the components its generator cannot see: the problem
-        body (responses name it by $ref) and POST /videos's hand-parsed JSON body."""
+        """FastAPI's schema plus the components its generator cannot see (responses and
+        bodies that name them by $ref): the problem body, POST /videos's hand-parsed JSON
+        body, and the timeline document (one of the timeline's JSON answers)."""
         if self.openapi_schema is None:
             schema = get_openapi(
                 title=self.title,
@@ -50,7 +52,7 @@ class VidxAPI(FastAPI):
             )
             defs = schema.setdefault("components", {}).setdefault("schemas", {})
             template = "#/components/schemas/{model}"
-            for model in (problems.Problem, submit.SubmitUri):
+            for model in (problems.Problem, submit.SubmitUri, Timeline):
                 found = model.model_json_schema(ref_template=template)
                 defs.update(found.pop("$defs", {}))
                 defs[model.__name__] = found

@@ -53,3 +53,11 @@ def require_api_key(
     # constant time: the comparison must not tell how much of a guess was right
     if not secrets.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, f"the {API_KEY_HEADER} header does not hold this server's key")
+
+
+def no_nul_in_url(request: Request) -> None:
+    """A NUL character in the path or query is refused up front: PostgreSQL text cannot
+    hold one, so it would otherwise fail deep in a query as a server error."""
+    values = [request.url.path, *(v for kv in request.query_params.multi_items() for v in kv)]
+    if any("\x00" in v for v in values):
+        raise HTTPException(422, "the URL holds a NUL character (%00)")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from worker.api.deps import SessionDep
+from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.problems import documented
 from worker.api.schemas import RangeList
 from worker.query import QUERY_KINDS, InvalidQueryError, QueryFilter, search
 from worker.timecode import parse_hms
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Depends(no_nul_in_url)])
 Kind = Literal["label", "moderation", "face", "shot", "cue"]
 assert set(QUERY_KINDS) == {"label", "moderation", "face", "shot", "cue"}  # Kind follows them
 # a window bound past ~300 years is a typo, and would overflow a BIGINT once multiplied

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 
 from worker.api import reads
-from worker.api.deps import SessionDep
+from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.files import RangeFileResponse, serve_file
 from worker.api.problems import documented
 from worker.api.schemas import ClipList, Thumbnails
@@ -17,8 +17,9 @@ from worker.media.thumbnails import INDEX_NAME
 from worker.pipeline.clips import MODES
 from worker.query import thumbnail_path, thumbnails
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], dependencies=[Depends(no_nul_in_url)])
 THUMBS = "/videos/{video_id}/thumbnails"
+MAX_INDEX = 2**31 - 1  # shot indexes are 32-bit INTEGER columns: larger is no shot, not a 500
 ClipKind = Literal["shot", "content"]
 ClipMode = Literal["copy", "accurate", "smart"]
 assert set(MODES) == {"copy", "accurate", "smart"}  # ClipMode follows the cutter's modes
@@ -71,7 +72,7 @@ def clip_file(
     session: SessionDep,
     video_id: str,
     kind: ClipKind,
-    index: Annotated[int, PathParam(ge=0)],
+    index: Annotated[int, PathParam(ge=0, le=MAX_INDEX)],
     mode: Annotated[ClipMode | None, Query(description="default: the video's clip mode")] = None,
 ) -> RangeFileResponse:
     """One clip's MP4."""
@@ -107,7 +108,9 @@ def thumbnail_list(session: SessionDep, video_id: str) -> dict[str, Any]:
 
 @router.get(THUMBS + "/shots/{index}.jpg", responses=_file_responses("image/jpeg"))
 @router.head(THUMBS + "/shots/{index}.jpg", include_in_schema=False)
-def shot_thumbnail(session: SessionDep, video_id: str, index: int) -> RangeFileResponse:
+def shot_thumbnail(
+    session: SessionDep, video_id: str, index: Annotated[int, PathParam(ge=0, le=MAX_INDEX)]
+) -> RangeFileResponse:
     path = thumbnail_path(session, video_id, "shot", index)
     return serve_file(path, f"thumbnail of shot {index} of video {video_id}", "image/jpeg")
 

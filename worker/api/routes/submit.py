@@ -21,14 +21,14 @@ from models import AnalysisJob, Video
 from worker import service
 from worker.api import uploads
 from worker.api.background import InProcessRunner
-from worker.api.deps import ContextDep, require_api_key
+from worker.api.deps import ContextDep, no_nul_in_url, require_api_key
 from worker.api.problems import documented
 from worker.api.schemas import Submitted
 from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.errors import InputError, VidxError
 
-router = APIRouter(tags=["videos"])
+router = APIRouter(tags=["videos"], dependencies=[Depends(no_nul_in_url)])
 MAX_JSON_BYTES = 64 * 1024
 FeatureName = Literal["segments", "labels", "moderation", "faces"]
 assert {f.value for f in Feature} == {"segments", "labels", "moderation", "faces"}
@@ -49,7 +49,9 @@ class SubmitOptions(BaseModel):
 class SubmitUri(SubmitOptions):
     """A video already in S3, analysed there by the aws engine (no clips: no local copy)."""
 
-    uri: str = Field(pattern=r"^s3://[^/]+/.+", max_length=2048, examples=["s3://bucket/key.mp4"])
+    uri: str = Field(
+        pattern=r"^s3://[^/\x00]+/[^\x00]+$", max_length=2048, examples=["s3://bucket/key.mp4"]
+    )
 
 
 def _form_options(fields: dict[str, str]) -> SubmitOptions:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from models import Video
-from worker.api.deps import SessionDep
+from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.problems import documented
-from worker.api.schemas import Health, Timeline, VideoDetail, VideoList, VideoState
+from worker.api.schemas import Health, VideoDetail, VideoList, VideoState
 from worker.query import timeline, video_page, video_status
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(no_nul_in_url)])
 CURSOR_HELP = "next_cursor of the previous page (with the same filters)"
 TimelineFormat = Literal["json", "csv", "vtt", "edl", "otio"]
 
@@ -73,7 +73,19 @@ def get_video(session: SessionDep, video_id: str) -> dict[str, Any]:
     }
 
 
-_EXPORT_TYPES: dict[str, dict[str, Any]] = {"text/csv": {}, "text/vtt": {}, "text/plain": {}}
+_TEXT: dict[str, Any] = {"schema": {"type": "string"}}
+# format=otio is JSON too, of OpenTimelineIO's schema
+_OTIO = {
+    "type": "object",
+    "required": ["OTIO_SCHEMA"],
+    "properties": {"OTIO_SCHEMA": {"type": "string", "pattern": "^Timeline\\."}},
+}
+_TIMELINE_CONTENT = {
+    "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Timeline"}, _OTIO]}},
+    "text/csv": _TEXT,
+    "text/vtt": _TEXT,
+    "text/plain": _TEXT,  # edl: CMX3600 has no media type of its own
+}
 
 
 @router.get(
@@ -83,8 +95,7 @@ _EXPORT_TYPES: dict[str, dict[str, Any]] = {"text/csv": {}, "text/vtt": {}, "tex
     responses={
         200: {
             "description": "the timeline (vidx.timeline/1), or its export in `format`",
-            "model": Timeline,
-            "content": _EXPORT_TYPES,
+            "content": _TIMELINE_CONTENT,
         },
         **documented(404, 422),
     },

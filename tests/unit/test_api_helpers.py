@@ -1,0 +1,74 @@
+"""Small pure parts of the HTTP API: upload names, search window bounds, error statuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.api.problems import status_of
+from worker.api.routes.detections import parse_time
+from worker.api.uploads import safe_name
+from worker.errors import (
+    EngineUnavailableError,
+    FeatureNotSupportedError,
+    InputError,
+    NotFoundError,
+    VidxError,
+)
+from worker.query import InvalidCursorError, InvalidQueryError
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("clip.mp4", "clip.mp4"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\My Film (final).mov", "My_Film_final_.mov"),
+        (".hidden.mp4", "hidden.mp4"),
+        ("..", "upload"),
+        ("", "upload"),
+        ("émission spéciale.mp4", "mission_sp_ciale.mp4"),
+        ("\uff46\uff55\uff4c\uff4cwidth.mp4", "fullwidth.mp4"),  # NFKC: full-width letters
+        ("a\x00b.mp4", "a_b.mp4"),
+    ],
+)
+def test_safe_name(given: str, kept: str) -> None:
+    assert safe_name(given) == kept
+
+
+def test_safe_name_keeps_the_extension_of_a_long_name() -> None:
+    name = safe_name("x" * 500 + ".mp4")
+    assert len(name) <= 120 and name.endswith(".mp4")
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("0", 0), ("90500", 90500), ("00:01:30.500", 90500), ("1:30", 90000), (" 5000 ", 5000)],
+)
+def test_parse_time(text: str, ms: int) -> None:
+    assert parse_time("from", text) == ms
+
+
+@pytest.mark.parametrize("text", ["1.5", "-5", "abc", "1:xx", "99999999999999999", "9" * 15])
+def test_parse_time_refuses(text: str) -> None:
+    with pytest.raises(InvalidQueryError, match="from="):
+        parse_time("from", text)
+
+
+def test_parse_time_none() -> None:
+    assert parse_time("to", None) is None
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (NotFoundError("no video"), 404),
+        (InputError("a.mp4", "truncated"), 422),
+        (InvalidQueryError("bad window"), 422),
+        (InvalidCursorError("bad cursor"), 422),
+        (FeatureNotSupportedError("no faces"), 422),
+        (EngineUnavailableError("S3 down"), 503),
+        (VidxError("anything else"), 400),
+    ],
+)
+def test_status_of(exc: VidxError, status: int) -> None:
+    assert status_of(exc) == status

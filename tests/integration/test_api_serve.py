@@ -3,6 +3,7 @@ Range downloads; and with a broker and an API key, the work queued for `vidx wor
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,9 +55,30 @@ def post_video(client: httpx.Client, **form: str) -> httpx.Response:
         return client.post("/videos", files={"file": (SHORT.name, fh)}, data=form)
 
 
+def upload_then_hang_up(port: int) -> None:
+    """Half an upload, then the connection closes (a client gone mid-transfer)."""
+    data = SHORT.read_bytes()
+    head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="gone.mp4"\r\n\r\n'
+    request = (
+        "POST /videos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(head) + len(data) + 8}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request + head + data[: len(data) // 2])
+        time.sleep(0.5)  # the server has started writing the file
+
+
 def test_serve_indexes_an_upload_and_serves_ranges(tmp_path: Path, media: Path) -> None:
+    uploads = tmp_path / "data" / "uploads"
     with serving(tmp_path) as client:
         assert client.get("/health").json() == {"status": "ok", "database": "ok"}
+        upload_then_hang_up(client.base_url.port or 0)
+        deadline = time.monotonic() + 10
+        while any(p.is_file() for p in uploads.rglob("*")):  # the partial file goes away
+            assert time.monotonic() < deadline, list(uploads.rglob("*"))
+            time.sleep(0.1)
+        assert (uploads / ".incoming").is_dir()  # (the upload had started)
         res = post_video(client, clips="shots", mode="copy")
         assert res.status_code == 202, res.text
         video_id = res.json()["video_id"]
@@ -74,6 +96,8 @@ def test_serve_indexes_an_upload_and_serves_ranges(tmp_path: Path, media: Path) 
         media_part = client.get(f"/videos/{video_id}/media", headers={"Range": "bytes=-64"})
         assert media_part.status_code == 206 and media_part.content == SHORT.read_bytes()[-64:]
         assert client.get("/openapi.json").json()["info"]["title"] == "vidx"
+        kept = [p for p in uploads.rglob("*") if p.is_file()]
+        assert [p.name for p in kept] == ["no_audio.mp4"]
 
 
 def test_serve_with_a_broker_queues_the_work_and_needs_the_key(

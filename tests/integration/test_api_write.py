@@ -88,10 +88,11 @@ def test_upload_answers_202_at_once_then_indexes(ctx: AppContext, client: TestCl
     assert kept.parent.parent.name == "uploads"  # in uploads/<sha256 prefix>/
     media = client.get(f"/videos/{video_id}/media", headers={"Range": "bytes=0-15"})
     assert media.status_code == 206 and media.content == SHORT.read_bytes()[:16]
-    # the same file again is the same video, and one file on disk
-    again = upload(client, SHORT, "My Clip (1).mp4")
-    assert again.status_code == 202 and again.json()["video_id"] == video_id
-    assert uploaded_files(ctx) == [kept] and videos(ctx) == 1
+    # the same file again, under any name, is the same video, and one file on disk
+    for name in ("My Clip (1).mp4", "another name.mp4"):
+        again = upload(client, SHORT, name)
+        assert again.status_code == 202 and again.json()["video_id"] == video_id
+        assert uploaded_files(ctx) == [kept] and videos(ctx) == 1
 
 
 @pytest.mark.parametrize(

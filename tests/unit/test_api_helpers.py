@@ -1,12 +1,18 @@
-"""Small pure parts of the HTTP API: upload names, search window bounds, error statuses."""
+"""Small parts of the HTTP API: upload names, search window bounds, error statuses, the 500."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
+from worker.api import create_app
 from worker.api.problems import status_of
 from worker.api.routes.detections import parse_time
 from worker.api.uploads import safe_name
+from worker.config import Settings
+from worker.context import AppContext
 from worker.errors import (
     EngineUnavailableError,
     FeatureNotSupportedError,
@@ -72,3 +78,20 @@ def test_parse_time_none() -> None:
 )
 def test_status_of(exc: VidxError, status: int) -> None:
     assert status_of(exc) == status
+
+
+def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(AppContext(Settings(data_dir=tmp_path, database_url="sqlite://")))
+
+    def broken() -> None:
+        raise RuntimeError("password=hunter2 at /srv/secret/path")
+
+    app.add_api_route("/broken", broken)
+    res = TestClient(app, raise_server_exceptions=False).get("/broken")
+    assert res.status_code == 500
+    assert res.headers["content-type"] == "application/problem+json"
+    assert res.json()["title"] == "Internal Server Error"
+    assert "hunter2" not in res.text and "/srv" not in res.text
+    assert "hunter2" in caplog.text  # the details are in the log

@@ -126,17 +126,20 @@ async def _from_upload(request: Request, ctx: AppContext) -> dict[str, Any]:
         raise
     path, created = await run_in_threadpool(got.keep, uploads_dir)
     try:
-        return await run_in_threadpool(_submit, ctx, path, opts, request.app.state.runner)
+        done = await run_in_threadpool(_submit, ctx, path, opts, request.app.state.runner)
     except BaseException as exc:
         if created:
             await run_in_threadpool(_drop_unregistered, ctx, path)
         if isinstance(exc, InputError):  # name the client's file, not where it was put
             raise InputError(got.filename, exc.problem) from None
         raise
+    if created:  # known content under another name: the video keeps its first file
+        await run_in_threadpool(_drop_unregistered, ctx, path)
+    return done
 
 
 def _drop_unregistered(ctx: AppContext, path: Path) -> None:
-    """Remove an upload whose submit failed, unless a video refers to it after all."""
+    """Remove an upload no video refers to (its submit failed, or the content was known)."""
     with ctx.db.session() as s:
         used = s.scalar(select(Video.id).where(Video.source == str(path.resolve())).limit(1))
     if used is None:

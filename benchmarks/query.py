@@ -9,7 +9,7 @@ the same calls in the same run:
 
   label >= conf, first page   search(kind=label, name, min_confidence), page of 100; the label
                               drawn uniformly from all names (rare and common), the threshold
-                              from 50-99.5
+                              from 50-99.99
   label >= conf, deep page    the same, the page after a real cursor 5,000-20,000 rows in
                               (pages 51-201), among the filters that match that many
   one video's window          search(video_id, from, to) over 5 minutes, any kind / labels /
@@ -58,7 +58,7 @@ from worker.query import QueryFilter, moderation_by_video, query_statement, sear
 
 SCHEMA = "vidx_bench_query"  # and vidx_bench_query_noidx; dropped and made anew unless --reuse
 PAGE = 100
-THRESHOLDS = (50, 70, 80, 90, 95, 99, 99.5)
+THRESHOLDS = (50, 70, 80, 90, 95, 99, 99.5, 99.9, 99.99)  # the last few: rare matches
 Call = Callable[[Session], object]
 
 

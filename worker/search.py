@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from models import TimelineRange, Video
@@ -172,11 +172,21 @@ def query_statement(f: QueryFilter) -> Select[*tuple[Any, ...]]:
     )
 
 
+def _plan_each_call(session: Session) -> None:
+    # psycopg prepares a statement run 5 times on a connection, and PostgreSQL may then reuse
+    # one generic plan whatever the parameters: for search, the index walk even for a threshold
+    # that few rows pass (Person >= 100 took 80 ms instead of 0.7, benchmarks/query.py). The
+    # right plan depends on the label and the threshold; planning each call costs ~0.1 ms.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def search(session: Session, f: QueryFilter) -> QueryPage:
     """One page of ranges matching `f`, and the cursor of the next page (None after the last)."""
     _check(f)
     if f.video_id and session.get(Video, f.video_id) is None:
         raise NotFoundError(f"no video with id {f.video_id!r}")
+    _plan_each_call(session)
     found = session.execute(query_statement(f)).all()
     rows = [_row(r) for r in found[: f.limit]]
     next_cursor = None
@@ -237,6 +247,7 @@ def moderation_by_video(
         .order_by(_T.video_id)
         .limit(limit + 1)
     )
+    _plan_each_call(session)
     found = session.execute(stmt).all()
     rows = [VideoHits(v, n, conf, first) for v, n, conf, first in found[:limit]]
     more = len(found) > limit

@@ -220,9 +220,7 @@ def cut_plans(
     return [made[(p.kind, p.seq)] for p in plans]
 
 
-def _register(
-    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result: CutResult
-) -> Clip:
+def _register(ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result: CutResult) -> Clip:
     if result.note:  # e.g. smart mode falling back to accurate: say so
         log.warning("%s: %s", result.path.name, result.note)
     clip = Clip(

@@ -59,8 +59,9 @@ def streams_of(path: Path) -> dict[str, dict[str, Any]]:
     return {s["codec_type"]: s for s in data["streams"]}
 
 
-def child_ffmpeg_writing_to(folder: Path) -> int | None:
-    """Pid of an ffmpeg this test process started that writes into `folder`."""
+def ffmpeg_writing_to(folder: Path) -> list[tuple[int, int]]:
+    """(pid, parent pid) of every ffmpeg process whose arguments name `folder`."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -69,8 +70,12 @@ def child_ffmpeg_writing_to(folder: Path) -> int | None:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        ours = parent == os.getpid() and cmdline[0].endswith(b"ffmpeg")
-        if ours and any(str(folder).encode() in arg for arg in cmdline):
-            return int(entry.name)
-    return None
+        if cmdline[0].endswith(b"ffmpeg") and any(str(folder).encode() in a for a in cmdline):
+            found.append((int(entry.name), int(stat.rsplit(")", 1)[1].split()[1])))
+    return found
+
+
+def child_ffmpeg_writing_to(folder: Path) -> int | None:
+    """Pid of an ffmpeg this test process started that writes into `folder`."""
+    ours = [pid for pid, parent in ffmpeg_writing_to(folder) if parent == os.getpid()]
+    return ours[0] if ours else None

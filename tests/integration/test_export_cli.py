@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +18,7 @@ import webvtt
 
 from tests.conftest import FIXTURES, RECORDED, make_context
 from tests.export_support import frame_of_timecode, parse_edl, vtt_ms
+from tests.integration.test_run import vidx
 from worker.context import AppContext
 from worker.export import FORMATS, render
 from worker.pipeline.importer import import_pages
@@ -31,20 +30,8 @@ pytestmark = pytest.mark.integration
 VIDEOS = ["programme_720p25.mp4", "programme_1080p2997.mov"]
 
 
-def vidx(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VIDX_DATA_DIR": str(data_dir)}
-    for key in ("VIDX_BROKER_URL", "VIDX_DATABASE_URL"):
-        env.pop(key, None)
-    return subprocess.run(
-        [sys.executable, "-m", "worker", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def ok(res: subprocess.CompletedProcess[str]) -> str:
+    """The command's stdout as text (test_run's `ok` parses it as JSON)."""
     assert res.returncode == 0, res.stderr
     return res.stdout
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.compose import healthcheck_shell, vidx_argv
+from tests.cut_support import ffmpeg_writing_to
 from tests.e2e_support import REDIS_URL, VIDX, clean_env, one_error_line, stop, vidx
 from worker.media.probe import probe
 
@@ -177,22 +178,6 @@ def test_submitted_videos_are_indexed_by_the_worker(stack: Stack, media: Path) -
     assert "vidx.cut_clips" in log  # the work really ran in the worker process
 
 
-def ffmpeg_parents_writing_to(folder: Path) -> set[int]:
-    """Parent pids (worker pool processes) of the ffmpeg processes writing into `folder`."""
-    parents = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if cmdline[0].endswith(b"ffmpeg") and any(str(folder).encode() in a for a in cmdline):
-            parents.add(int(stat.rsplit(")", 1)[1].split()[1]))
-    return parents
-
-
 def test_one_videos_clips_are_cut_by_parallel_tasks(stack: Stack, media: Path) -> None:
     """Shot clips go out as several batch tasks, cut by both pool processes at once,
     and end up exactly the planned ones with the mode and the minimum length asked for."""
@@ -204,7 +189,7 @@ def test_one_videos_clips_are_cut_by_parallel_tasks(stack: Stack, media: Path) -
     deadline = time.monotonic() + INDEX_TIMEOUT_S
     next_status = 0.0
     while time.monotonic() < deadline:
-        parents = ffmpeg_parents_writing_to(clips_dir)
+        parents = {parent for _, parent in ffmpeg_writing_to(clips_dir)}
         if len(parents) > 1:
             seen_together |= parents
         if time.monotonic() > next_status:  # a status process costs ~0.5 s of CPU

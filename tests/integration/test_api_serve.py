@@ -3,7 +3,10 @@ Range downloads; and with a broker and an API key, the work queued for `vidx wor
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +17,7 @@ import httpx
 import pytest
 import redis
 
+from tests.compose import healthcheck_shell, vidx_argv
 from tests.conftest import MEDIA
 from tests.e2e_support import (
     REDIS_URL,
@@ -124,3 +128,29 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path, pg_url: s
     env = clean_env(data_dir=str(tmp_path), database_url=pg_url)
     res = vidx(["serve", "--port", str(free_port())], env, timeout=60)
     one_error_line(res, "vidx db upgrade")
+
+
+def test_the_compose_api_service_runs_and_passes_its_healthcheck(
+    tmp_path: Path, pg_schema_url: str, broker_db: int
+) -> None:
+    """docker-compose.yml's `migrate`, then its `api` command and healthcheck, as processes
+    against the local PostgreSQL and Redis (the compose port moved to a free one)."""
+    port = str(free_port())
+    env = clean_env(
+        data_dir=str(tmp_path / "data"),
+        database_url=pg_schema_url,
+        broker_url=f"{REDIS_URL}/{broker_db}",
+    )
+    assert vidx(vidx_argv("migrate"), env).returncode == 0
+    argv = [port if a == "8000" else a for a in vidx_argv("api")]
+    assert argv[:3] == ["serve", "--host", "0.0.0.0"]
+    check = healthcheck_shell("api").replace("8000", port)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = start([*VIDX, *argv], env, tmp_path / "api.log", ready="Application startup complete")
+    try:
+        ok = subprocess.run(["sh", "-c", check], env={**env, "PATH": path}, timeout=30)
+        assert ok.returncode == 0
+    finally:
+        stop(proc)
+    down = subprocess.run(["sh", "-c", check], env={**env, "PATH": path}, capture_output=True)
+    assert down.returncode != 0  # the check does fail when nothing answers

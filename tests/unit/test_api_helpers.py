@@ -95,3 +95,13 @@ def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
     assert res.json()["title"] == "Internal Server Error"
     assert "hunter2" not in res.text and "/srv" not in res.text
     assert "hunter2" in caplog.text  # the details are in the log
+
+
+def test_the_timeline_formats_the_api_publishes_are_the_export_packages() -> None:
+    """The OpenAPI enum is a Literal (for the schema); it must follow worker.export.FORMATS."""
+    from typing import get_args
+
+    from worker.api.routes.videos import TimelineFormat
+    from worker.export import FORMATS
+
+    assert set(get_args(TimelineFormat)) == set(FORMATS)

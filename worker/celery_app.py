@@ -51,13 +51,20 @@ class VidxCelery(Celery):
 app = VidxCelery("vidx", include=["worker.tasks"], set_as_current=False)
 
 
-def reconfigure(broker_url: str | None) -> None:
-    """Apply settings again (tests switch between eager and a real broker)."""
-    app.conf.update(celery_config(broker_url))
+def reconfigure(broker_url: str | None, target: Celery | None = None) -> None:
+    """Apply settings again (`vidx run` goes in-process; tests switch brokers)."""
+    celery = target or app
+    # Read the configuration first: updates made before it is loaded are pending, and
+    # on_configure's own update from Settings would overwrite them when it loads.
+    _ = celery.conf.task_serializer
+    celery.conf.update(celery_config(broker_url))
     if broker_url is None:
-        app.conf.update(task_always_eager=True, broker_url=None)
+        celery.conf.update(task_always_eager=True, broker_url=None)
     else:
-        app.conf.update(task_always_eager=False, task_eager_propagates=False)
+        celery.conf.update(task_always_eager=False, task_eager_propagates=False)
+    # the app keeps the pool it made for the previous broker and would keep sending there;
+    # close() drops it (kombu's shared pools are per URL: the next send takes the new one's)
+    celery.close()
 
 
 def check_broker(timeout_s: int = 5) -> None:

@@ -1,0 +1,32 @@
+"""reconfigure(): the broker it sets is the one tasks are sent to, whenever it is called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import make_context
+from worker.celery_app import VidxCelery, reconfigure
+from worker.context import use_context
+
+
+def test_reconfigure_before_first_use_is_not_undone_by_the_settings(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, None)
+    ctx.settings.broker_url = "redis://127.0.0.1:6379/13"  # what Settings say
+    fresh = VidxCelery("t", set_as_current=False)
+    with use_context(ctx):
+        reconfigure(None, fresh)  # `vidx run`: in-process whatever the settings say
+        assert fresh.conf.task_always_eager is True
+        assert fresh.conf.broker_url is None
+
+
+def test_a_new_broker_gets_new_connections(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, None)
+    fresh = VidxCelery("t", set_as_current=False)
+    with use_context(ctx):
+        reconfigure("redis://127.0.0.1:6379/13", fresh)
+        with fresh.pool.acquire(block=True) as conn:
+            assert conn.as_uri().endswith("/13")
+        reconfigure("redis://127.0.0.1:6379/14", fresh)
+        with fresh.pool.acquire(block=True) as conn:
+            assert conn.as_uri().endswith("/14")
+        assert fresh.conf.task_always_eager is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,29 +87,45 @@ def make_context(data_dir: Path, database_url: str | None = None) -> AppContext:
     return AppContext(settings)
 
 
+@contextmanager
+def installed_context(data_dir: Path, database_url: str) -> Iterator[AppContext]:
+    """A migrated context installed for the code under test, Celery eager; disposed after."""
+    from worker.celery_app import reconfigure
+
+    context = make_context(data_dir, database_url)
+    context.db.upgrade()
+    reconfigure(None)
+    try:
+        with use_context(context):
+            yield context
+    finally:
+        context.db.engine.dispose()
+
+
+@contextmanager
+def context_on(db: str, tmp: Path, pg_ok: bool, prefix: str) -> Iterator[AppContext]:
+    """installed_context on SQLite in `tmp` (db "sqlite") or on a fresh PostgreSQL schema:
+    for module-scoped fixtures parametrised over both databases."""
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp / 'vidx.db'}"
+            if db == "sqlite"
+            else stack.enter_context(fresh_pg_schema(pg_ok, prefix))
+        )
+        yield stack.enter_context(installed_context(tmp / "data", url))
+
+
 @pytest.fixture
 def ctx(tmp_path: Path, db_url: str) -> Iterator[AppContext]:
     """A migrated context on each database; Celery eager."""
-    from worker.celery_app import reconfigure
-
-    context = make_context(tmp_path / "data", db_url)
-    context.db.upgrade()
-    reconfigure(None)
-    with use_context(context):
+    with installed_context(tmp_path / "data", db_url) as context:
         yield context
-    context.db.engine.dispose()
 
 
 @pytest.fixture
 def sqlite_ctx(tmp_path: Path) -> Iterator[AppContext]:
-    from worker.celery_app import reconfigure
-
-    context = make_context(tmp_path / "data", f"sqlite:///{tmp_path / 'vidx.db'}")
-    context.db.upgrade()
-    reconfigure(None)
-    with use_context(context):
+    with installed_context(tmp_path / "data", f"sqlite:///{tmp_path / 'vidx.db'}") as context:
         yield context
-    context.db.engine.dispose()
 
 
 @pytest.fixture

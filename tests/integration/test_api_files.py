@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import FIXTURES, MEDIA, RECORDED, fresh_pg_schema, make_context
+from tests.conftest import FIXTURES, MEDIA, RECORDED, context_on
 from tests.integration.test_api_read import problem
 from worker.api import create_app
-from worker.context import use_context
 from worker.engines.port import Feature
 from worker.pipeline.clips import cut_clips
 from worker.pipeline.importer import import_pages
@@ -42,21 +41,11 @@ class Files:
 def files(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_ok: bool
 ) -> Iterator[Files]:
-    from worker.celery_app import reconfigure
-
     if not SHORT.is_file():
         pytest.skip(f"test media not found at {MEDIA}")
     tmp = tmp_path_factory.mktemp("files")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'vidx.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(fresh_pg_schema(pg_ok, "apifiles"))
-        )
-        ctx = make_context(tmp / "data", url)
-        ctx.db.upgrade()
-        reconfigure(None)
-        stack.enter_context(use_context(ctx))
+        ctx = stack.enter_context(context_on(request.param, tmp, pg_ok, "apifiles"))
         video_id = submit(ctx, SHORT, [Feature.SEGMENTS], "local", [], "copy").video_id
         cut_clips(ctx, video_id, ["shots", "content"], "copy", None, thumbnails=True)
         with ctx.db.session() as s:
@@ -66,7 +55,6 @@ def files(
         imported = import_pages(ctx, Feature.FACES, [FIXTURES / RECORDED[2][0]]).video_id
         client = stack.enter_context(TestClient(create_app(ctx)))
         yield Files(client, video_id, made, imported)
-        ctx.db.engine.dispose()
 
 
 def test_clip_list(files: Files) -> None:

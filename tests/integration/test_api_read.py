@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import FIXTURES, MEDIA, RECORDED, fresh_pg_schema, make_context
+from tests.conftest import FIXTURES, MEDIA, RECORDED, context_on
 from worker.api import create_app
-from worker.context import AppContext, use_context
+from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.export import FORMATS, render
 from worker.pipeline.importer import import_pages
@@ -46,21 +46,12 @@ def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_ok: bool
 ) -> Iterator[Api]:
     """A short video indexed plus the four recorded Rekognition results imported."""
-    from worker.celery_app import reconfigure
-
     if not SHORT.is_file():
         pytest.skip(f"test media not found at {MEDIA}")
     tmp = tmp_path_factory.mktemp("api")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'vidx.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(fresh_pg_schema(pg_ok, "api"))
-        )
-        ctx = make_context(tmp / "data", url)
-        ctx.db.upgrade()
-        reconfigure(None)
-        stack.enter_context(use_context(ctx))
+        ctx = stack.enter_context(context_on(request.param, tmp, pg_ok, "api"))
+        url = ctx.settings.effective_database_url
         imported = {
             feature: import_pages(ctx, feature, [FIXTURES / rel]).video_id
             for rel, feature, _ in RECORDED
@@ -68,7 +59,6 @@ def api(
         video_id = submit(ctx, SHORT, [Feature.SEGMENTS], "local", [], "copy").video_id
         client = stack.enter_context(TestClient(create_app(ctx)))
         yield Api(client, ctx, url, video_id, imported)
-        ctx.db.engine.dispose()
 
 
 def problem(res: Any, status: int, *words: str) -> dict[str, Any]:

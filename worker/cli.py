@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +21,10 @@ from worker.progress import reporting
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
 from worker.query import thumbnails as thumbnails_of
 from worker.timecode import format_hms, parse_hms
+
+if TYPE_CHECKING:
+    from worker.context import AppContext
+    from worker.service import Submitted
 
 app = typer.Typer(
     name="vidx",
@@ -92,25 +96,14 @@ def run(
 ) -> None:
     """Index a video in this process: ingest, analysis, timeline, clips."""
     from worker.celery_app import reconfigure
-    from worker.service import parse_clip_kinds, parse_features, submit, wait_in_process
+    from worker.service import wait_in_process
 
     ctx = get_context()
     engine = engine or ctx.settings.engine
     reconfigure(None)  # `run` always works in-process, broker or not
-    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     t0 = time.perf_counter()
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
-        sub = submit(
-            ctx,
-            video,
-            parse_features(features),
-            engine,
-            kinds,
-            mode,
-            force,
-            min_length_ms=min_length,
-            keep_opening_credits=keep_credits,
-        )
+        sub = _submit(ctx, video, features, engine, clips, mode, force, min_length, keep_credits)
         if engine != "local":
             wait_in_process(ctx, sub.video_id)
     elapsed = time.perf_counter() - t0
@@ -145,6 +138,34 @@ def run(
         raise fail(f"{video}: analysis failed ({'; '.join(msgs)})")
 
 
+def _submit(
+    ctx: AppContext,
+    source: Path | str,
+    features: str,
+    engine: str,
+    clips: str,
+    mode: str,
+    force: bool,
+    min_length: int,
+    keep_credits: bool,
+) -> Submitted:
+    """`run` and `submit`'s shared options, parsed, handed to the service."""
+    from worker.service import parse_clip_kinds, parse_features, submit
+
+    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
+    return submit(
+        ctx,
+        source,
+        parse_features(features),
+        engine,
+        kinds,
+        mode,
+        force,
+        min_length_ms=min_length,
+        keep_opening_credits=keep_credits,
+    )
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     console.print(f"[bold]video {s['video_id']}[/bold]  {s['status']}")
     console.print(f"  duration {format_hms(s['duration_ms'])}, {s['shots']} shots")
@@ -173,26 +194,12 @@ def submit(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Queue a video for the workers (VIDX_BROKER_URL); prints its id."""
-    from worker.service import parse_clip_kinds, parse_features
-    from worker.service import submit as do_submit
-
     ctx = get_context()
     engine = engine or ctx.settings.engine
     if not ctx.settings.broker_url:
         raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
-    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
     source: Path | str = video if video.startswith("s3://") else Path(video)
-    sub = do_submit(
-        ctx,
-        source,
-        parse_features(features),
-        engine,
-        kinds,
-        mode,
-        force,
-        min_length_ms=min_length,
-        keep_opening_credits=keep_credits,
-    )
+    sub = _submit(ctx, source, features, engine, clips, mode, force, min_length, keep_credits)
     if as_json:
         _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids, "notes": sub.notes})
     else:

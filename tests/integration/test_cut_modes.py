@@ -122,6 +122,22 @@ def smart_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("smart")
 
 
+def assert_clean_from_zero_in_sync(path: Path, clip: ShotCut) -> None:
+    """The clip decodes without errors, its video starts at 0, and its audio (when the
+    source has any) ends within one frame of its video."""
+    assert decode_errors(path) == ""
+    streams = streams_of(path)
+    assert Fraction(streams["video"]["start_time"]) == 0
+    if clip.info.has_audio:
+        gap_ms = (
+            abs(Fraction(streams["audio"]["duration"]) - Fraction(streams["video"]["duration"]))
+            * 1000
+        )
+        assert gap_ms <= clip.longest_frame_ms()
+    else:
+        assert "audio" not in streams
+
+
 @pytest.mark.parametrize(
     ("name", "index"), SMART_SHOTS, ids=[f"{Path(n).stem}-{i}" for n, i in SMART_SHOTS]
 )
@@ -152,17 +168,7 @@ def test_smart_clip_is_frame_exact_and_decodes_cleanly(
         frame = decode_frame_at(result.path, out_ms, written)
         assert psnr(decode_frame_at(clip.src, src_ms, clip.info), frame) >= MIN_PSNR_DB
 
-    assert decode_errors(result.path) == ""
-    streams = streams_of(result.path)
-    assert Fraction(streams["video"]["start_time"]) == 0
-    if clip.info.has_audio:
-        gap_ms = (
-            abs(Fraction(streams["audio"]["duration"]) - Fraction(streams["video"]["duration"]))
-            * 1000
-        )
-        assert gap_ms <= clip.longest_frame_ms()
-    else:
-        assert "audio" not in streams
+    assert_clean_from_zero_in_sync(result.path, clip)
 
 
 def test_smart_audio_is_cut_at_the_same_instants(tmp_path: Path) -> None:
@@ -225,15 +231,7 @@ def test_copy_reports_the_drift_it_got(name: str, index: int, tmp_path: Path) ->
     assert result.drift_ms == expected_ms
     # it holds at least the whole range, from the keyframe on
     assert result.frame_count >= clip.frames + result.drift_frames
-    assert decode_errors(result.path) == ""
-    streams = streams_of(result.path)
-    assert Fraction(streams["video"]["start_time"]) == 0
-    if clip.info.has_audio:
-        gap_ms = (
-            abs(Fraction(streams["audio"]["duration"]) - Fraction(streams["video"]["duration"]))
-            * 1000
-        )
-        assert gap_ms <= clip.longest_frame_ms()
+    assert_clean_from_zero_in_sync(result.path, clip)
 
 
 def test_copy_on_a_keyframe_has_no_drift(tmp_path: Path) -> None:

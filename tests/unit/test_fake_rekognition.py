@@ -325,6 +325,18 @@ def test_record_counts_calls_and_the_most_jobs_in_flight(aws: Aws) -> None:
     json.dumps(record)  # the record crosses HTTP as JSON
 
 
+def test_record_counts_the_items_each_succeeded_job_serves(aws: Aws) -> None:
+    aws.fake.configure(auto_complete=False)
+    aws.s3.put_object(Bucket=BUCKET, Key="other.mp4", Body=b"planted results only")
+    aws.fake.plant(("labels", "other.mp4"), [labels(2), labels(3)])  # two recorded pages
+    planted, failing = aws.start_labels(), aws.start_labels("other.mp4")
+    assert [j["Items"] for j in aws.fake.record()["jobs"]] == [None, None]  # running
+    aws.fake.finish(planted)
+    aws.fake.finish(failing, "FAILED", "Unsupported codec/format.")
+    jobs = {j["JobId"]: j for j in aws.fake.record()["jobs"]}
+    assert jobs[planted]["Items"] == 5 and jobs[failing]["Items"] is None  # serves nothing
+
+
 def test_expired_job_and_unknown_ids(aws: Aws) -> None:
     job_id = aws.start_labels(ClientRequestToken="video-2-labels")
     aws.fake.expire(job_id)

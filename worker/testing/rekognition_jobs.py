@@ -85,6 +85,11 @@ class Job:
         for timer in self.timers:
             timer.cancel()
 
+    def items_served(self) -> int | None:
+        if self.status != SUCCEEDED or self.result is None:
+            return None
+        return len(self.result.get(self.op.items_key, []))
+
     def view(self) -> dict[str, Any]:
         """A JSON-able summary for the record."""
         return {
@@ -97,6 +102,9 @@ class Job:
             "StartedAt": self.started_s,
             "FinishedAt": self.finished_s,
             "ResultSource": self.result_source,
+            # how many items Get* serves in all (None unless SUCCEEDED): what a collect must
+            # store, whether the results were planted or computed
+            "Items": self.items_served(),
             "Fault": {
                 "drop": self.fault.drop,
                 "duplicate": self.fault.duplicate,

@@ -44,6 +44,11 @@ class AnalysisJob(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last reconciler look
+    # The task run that owns a STARTING or COLLECTING job (its Celery task id, kept across
+    # the task's retries) and until when: a twin run of the task changes nothing, and
+    # only the owner writes results or records a failure (fencing).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="first wait after throttling; doubles, with jitter"
     )
     slot_lease_s: int = Field(default=3600, ge=10, description="job slot lease, renewed")
+    collect_lease_s: int = Field(
+        default=600, ge=10, description="a collect's hold on its job without progress"
+    )
     sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
     api_key: SecretStr | None = Field(
         default=None, description="HTTP API: writes need this in the X-API-Key header"

@@ -56,6 +56,10 @@ class AppContext:
         """The job-slot limiter for a remote engine; local analysis is not slot-limited."""
         if engine == "local":
             return None
+        return self.job_slots()
+
+    def job_slots(self) -> JobSlots:
+        """The one limiter every remote engine's jobs share (Rekognition's account limit)."""
         if self._slots is None:
             from worker.aws.limiter import LocalJobSlots, RedisJobSlots
 

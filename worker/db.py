@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from worker.errors import DatabaseUnavailableError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -80,6 +82,47 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+# PostgreSQL SQLSTATEs worth retrying: connection exceptions (class 08), the server going
+# away (57P01 admin_shutdown from pg_terminate_backend, 57P02 crash_shutdown, 57P03
+# cannot_connect_now), too_many_connections, and transactions the server aborted to
+# resolve a conflict (serialization failure, deadlock).
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53300", "57P01", "57P02", "57P03", "40001", "40P01")
+# SQLite's only transient errors: another connection holds the write lock too long
+_TRANSIENT_SQLITE = ("database is locked", "database is busy")
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for database errors that a later attempt may not meet (never for bad SQL)."""
+    if isinstance(error, exc.DisconnectionError):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    if isinstance(error, exc.OperationalError):
+        text = str(error.orig).lower()
+        # psycopg raises OperationalError without a SQLSTATE when the socket itself is gone
+        return any(
+            t in text for t in _TRANSIENT_SQLITE
+        ) or error.orig.__class__.__module__.startswith("psycopg")
+    return False
+
+
+def describe_transient(error: BaseException) -> str:
+    """What happened, in words safe to store and show: never the SQL or its parameters."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    if sqlstate in ("40001", "40P01"):
+        return "the database aborted a conflicting transaction; retrying"
+    if isinstance(error, exc.OperationalError) and any(
+        t in str(error.orig).lower() for t in _TRANSIENT_SQLITE
+    ):
+        return "the database was busy; retrying"
+    return "the database connection was lost; retrying"
+
+
 class Database:
     """The engine plus a session factory; passed to services instead of globals."""
 
@@ -96,6 +139,15 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed on success, rolled back on any error."""
-        with self._factory() as session, session.begin():
-            yield session
+        """A transaction: committed on success, rolled back on any error.
+
+        A dropped connection or an aborted transaction leaves as DatabaseUnavailableError
+        (transient: tasks retry the step); the pool's pre-ping replaces dead connections.
+        """
+        try:
+            with self._factory() as session, session.begin():
+                yield session
+        except (exc.DBAPIError, exc.DisconnectionError) as error:
+            if is_transient(error):
+                raise DatabaseUnavailableError(describe_transient(error)) from error
+            raise

@@ -61,3 +61,22 @@ class IdempotencyMismatchError(EngineError):
 
 class EngineUnavailableError(EngineError):
     """InternalServerError or a connection failure: transient, retry later."""
+
+
+class DatabaseUnavailableError(VidxError):
+    """The database dropped the connection, is restarting, or aborted a transaction to
+    resolve a conflict (serialization failure, deadlock): transient, retry the step."""
+
+
+class SlotsUnavailableError(VidxError):
+    """The job-slot store (Redis) is unreachable: transient, retry the step."""
+
+
+# What a later attempt may not meet: tasks retry these with backoff, and a step that
+# meets one keeps what it owns (job lease, slot) for the retry instead of giving it up.
+TRANSIENT_ERRORS: tuple[type[VidxError], ...] = (
+    ThrottledError,
+    EngineUnavailableError,
+    DatabaseUnavailableError,
+    SlotsUnavailableError,
+)

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from celery import Task
 from celery.exceptions import Retry
 
+from models import JobState
 from worker.celery_app import app
 from worker.context import get_context
-from worker.errors import EngineUnavailableError, MediaToolError, ThrottledError, VidxError
+from worker.errors import TRANSIENT_ERRORS, MediaToolError, VidxError
 from worker.pipeline import backlog, clip_request, clips, jobs, thumbs
 from worker.pipeline.collect import collect_job as collect_step
 from worker.pipeline.start import StartOutcome
@@ -21,7 +22,7 @@ from worker.pipeline.start import start_job as start_step
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (ThrottledError, EngineUnavailableError)
+TRANSIENT = TRANSIENT_ERRORS  # throttling, engine/database/slot store unreachable
 MAX_TRANSIENT_RETRIES = 12
 T = TypeVar("T")
 
@@ -76,7 +77,9 @@ def analyze(video_id: str, job_ids: list[int]) -> None:
 @app.task(name="vidx.start_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
 def start_job(self: Task[Any, Any], job_id: int) -> None:
     ctx = get_context()
-    outcome = with_retries(self, lambda: start_step(ctx, job_id))
+    # the task id owns the job while it starts: the task's retries keep it, a twin differs
+    owner = self.request.id
+    outcome = with_retries(self, lambda: start_step(ctx, job_id, owner))
     if outcome is StartOutcome.COLLECT_NOW:
         collect_job.delay(job_id)
     elif outcome is StartOutcome.FAILED:
@@ -87,8 +90,10 @@ def start_job(self: Task[Any, Any], job_id: int) -> None:
 @app.task(name="vidx.collect_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
 def collect_job(self: Task[Any, Any], job_id: int) -> None:
     ctx = get_context()
-    with_retries(self, lambda: collect_step(ctx, job_id))
-    after_job(job_id)
+    owner = self.request.id  # as for start_job: retries own the job, twins do not
+    state = with_retries(self, lambda: collect_step(ctx, job_id, owner))
+    if state in (JobState.SUCCEEDED, JobState.FAILED):
+        with_retries(self, lambda: after_job(job_id))
 
 
 def after_job(job_id: int) -> None:
@@ -123,33 +128,43 @@ def reconcile() -> dict[str, int]:
     return report.counts()
 
 
-@app.task(name="vidx.cut_clips")
-def cut_clips(video_id: str) -> None:
+@app.task(name="vidx.cut_clips", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
+def cut_clips(self: Task[Any, Any], video_id: str) -> None:
     """Plan the requested clips and cut them in batches, one task per batch."""
     ctx = get_context()
-    kinds, mode = jobs.requested_clips(ctx, video_id)
-    if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
-        return
-    clips.check_request(kinds, mode)
-    plans = clips.plan_clips(ctx, video_id, kinds)
-    clip_request.prune_stale(ctx, video_id, plans, mode)
-    clips.clear_failure(ctx, video_id)
-    for batch in clips.batches(plans, ctx.settings.clip_batches):
-        cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
-    make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
+
+    def plan() -> None:
+        kinds, mode = jobs.requested_clips(ctx, video_id)
+        if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
+            return
+        clips.check_request(kinds, mode)
+        plans = clips.plan_clips(ctx, video_id, kinds)
+        clip_request.prune_stale(ctx, video_id, plans, mode)
+        clips.clear_failure(ctx, video_id)
+        for batch in clips.batches(plans, ctx.settings.clip_batches):
+            cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
+        make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
+
+    with_retries(self, plan)
 
 
-@app.task(name="vidx.make_thumbnails")
-def make_thumbnails(video_id: str) -> None:
+@app.task(name="vidx.make_thumbnails", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
+def make_thumbnails(self: Task[Any, Any], video_id: str) -> None:
     """A JPEG per shot and the sprite sheet, for the viewer."""
     ctx = get_context()
-    try:
-        thumbs.make_for_video(ctx, video_id)
-    except VidxError as exc:
-        # pictures for the viewer: their failure is recorded and logged, but never fails
-        # the clips or the video (nor, when eager, the `vidx run` that is cutting them)
-        thumbs.record_failure(ctx, video_id, str(exc))
-        log.warning("thumbnails of video %s failed: %s", video_id, exc)
+
+    def make() -> None:
+        try:
+            thumbs.make_for_video(ctx, video_id)
+        except TRANSIENT:
+            raise
+        except VidxError as exc:
+            # pictures for the viewer: their failure is recorded and logged, but never fails
+            # the clips or the video (nor, when eager, the `vidx run` that is cutting them)
+            thumbs.record_failure(ctx, video_id, str(exc))
+            log.warning("thumbnails of video %s failed: %s", video_id, exc)
+
+    with_retries(self, make)
 
 
 @app.task(name="vidx.cut_clip_batch", bind=True)
@@ -164,13 +179,14 @@ def cut_clip_batch(self: Task[Any, Any], video_id: str, items: list[list[Any]], 
         with_retries(
             self,
             lambda: clips.cut_plans(ctx, video_id, plans, mode),
-            retry_on=(MediaToolError,),
+            retry_on=(MediaToolError, *TRANSIENT),
             max_retries=ctx.settings.clip_retries,
         )
     except Retry:
         raise
     except Exception as exc:
         # recorded on the video so `status` says FAILED instead of PROCESSING forever
-        clips.record_failure(ctx, video_id, str(exc) if isinstance(exc, VidxError) else repr(exc))
+        message = str(exc) if isinstance(exc, VidxError) else jobs.internal_error(exc)
+        clips.record_failure(ctx, video_id, message)
         log.exception("clips of video %s failed", video_id)
         raise

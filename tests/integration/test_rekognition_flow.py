@@ -300,7 +300,14 @@ def test_lost_notifications_are_found_by_the_reconciler(flow: Flow) -> None:
     assert flow.poll().received == 0
     assert flow.states() == ["IN_PROGRESS"] * 2 and flow.rows() == 0
 
-    quiet = {"to_collect": 0, "failed": 0, "still_running": 0, "requeued": 0, "skipped": 0}
+    quiet = {
+        "to_collect": 0,
+        "failed": 0,
+        "still_running": 0,
+        "requeued": 0,
+        "skipped": 0,
+        "slots_freed": 0,
+    }
     assert reconcile.delay().get() == quiet  # too early: both were looked at < 1 s ago
     time.sleep(flow.ctx.settings.reconcile_after_s + 0.1)
     assert reconcile.delay().get() == quiet | {"to_collect": 1, "failed": 1}

@@ -7,16 +7,24 @@ forever; the slot comes back when the lease runs out unless the holder renews it
 
 Keys are job identities (e.g. the client request token), so acquiring again with the
 same key is idempotent: a retried task does not take a second slot.
+
+A lost release (Redis unreachable at that moment) is repaired by the reconciler: it
+lists the holders and frees those whose job is no longer in flight, each only if its
+lease is still the one it saw, so a holder that re-acquired meanwhile keeps its slot.
+Redis errors leave this module as SlotsUnavailableError (transient: the step retries).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar, cast
 
 import redis
+
+from worker.errors import SlotsUnavailableError
 
 
 class JobSlots(Protocol):
@@ -31,6 +39,14 @@ class JobSlots(Protocol):
         ...
 
     def in_use(self) -> int: ...
+
+    def holders(self) -> dict[str, str]:
+        """Every key holding a slot now, with an opaque version of its lease."""
+        ...
+
+    def release_if(self, key: str, version: str) -> bool:
+        """Release `key` only if its lease is still `version` (from `holders`)."""
+        ...
 
 
 # One script for acquire and renew, run atomically by Redis so no two workers can both
@@ -62,7 +78,34 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
 """
 
+# Compare-and-release: ZSCORE renders the score the way ZRANGE WITHSCORES did, so an
+# unchanged lease compares equal as a string; any acquire or renew since changes it.
+_RELEASE_IF = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
 Clock = Callable[[], float]  # seconds
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translated(fn: Callable[P, R]) -> Callable[P, R]:
+    """redis-py's connection errors stop here, as the project's transient error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            raise SlotsUnavailableError(
+                f"the job-slot store (Redis) is unreachable: {exc}"
+            ) from exc
+
+    return wrapper
 
 
 class RedisJobSlots:
@@ -86,10 +129,12 @@ class RedisJobSlots:
         self._clock = clock  # None: Redis server time
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._in_use = redis_client.register_script(_IN_USE)
+        self._release_if = redis_client.register_script(_RELEASE_IF)
 
     def _now(self) -> str:
         return "" if self._clock is None else repr(self._clock())
 
+    @_translated
     def acquire(self, key: str) -> bool:
         args: list[str | int] = [key, self._now(), repr(float(self.lease_s)), self.limit]
         return bool(self._acquire(keys=[self.name], args=args))
@@ -99,11 +144,30 @@ class RedisJobSlots:
         # the job it guards is still running at Rekognition and counts against the limit.
         return self.acquire(key)
 
+    @_translated
     def release(self, key: str) -> None:
         self._redis.zrem(self.name, key)
 
+    @_translated
     def in_use(self) -> int:
         return int(self._in_use(keys=[self.name], args=[self._now()]))
+
+    @_translated
+    def holders(self) -> dict[str, str]:
+        # raw scores (RESP2 bytes): the exact text ZSCORE gives release_if to compare
+        pairs = cast(
+            list[tuple[bytes, bytes]],
+            self._redis.zrange(self.name, 0, -1, withscores=True, score_cast_func=bytes),
+        )
+        return {_text(k): _text(v) for k, v in pairs}
+
+    @_translated
+    def release_if(self, key: str, version: str) -> bool:
+        return bool(self._release_if(keys=[self.name], args=[key, version]))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class LocalJobSlots:
@@ -142,3 +206,15 @@ class LocalJobSlots:
         with self._lock:
             self._drop_expired(self._clock())
             return len(self._expiry)
+
+    def holders(self) -> dict[str, str]:
+        with self._lock:
+            self._drop_expired(self._clock())
+            return {k: repr(exp) for k, exp in self._expiry.items()}
+
+    def release_if(self, key: str, version: str) -> bool:
+        with self._lock:
+            if key in self._expiry and repr(self._expiry[key]) == version:
+                del self._expiry[key]
+                return True
+            return False

@@ -71,8 +71,10 @@ def set_state(ctx: AppContext, job_id: int, state: JobState, message: str | None
             store_set_state(job, state, message)
 
 
-def internal_error(exc: Exception) -> str:
-    return f"internal error: {type(exc).__name__}: {exc}"[:2000]
+def internal_error(exc: BaseException) -> str:
+    """The stored (and served) message for an unexpected error: its kind, never its text,
+    which may carry SQL, parameters or paths; the worker log has the traceback."""
+    return f"internal error ({type(exc).__name__}); the worker log has the details"
 
 
 def _job_states(ctx: AppContext, video_id: str) -> Sequence[str]:

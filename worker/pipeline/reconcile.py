@@ -2,13 +2,16 @@
 
 Jobs in flight longer than VIDX_RECONCILE_AFTER_S since they were last looked at
 are asked about with Get* (MaxResults 1); finished ones are collected or failed.
-Every run also renews the slot leases of jobs still in flight, and puts back into
-the backlog jobs whose worker died half-way through starting them.
+Every run also renews the slot leases of jobs still in flight, frees slots whose job
+is no longer in flight (a release lost to a Redis blip), collects again jobs whose
+collect stopped holding its lease (its worker died), and puts back into the backlog
+jobs whose worker died half-way through starting them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,13 +23,17 @@ from worker.engines.port import EngineJobStatus, Feature
 from worker.errors import (
     EngineUnavailableError,
     ResultsExpiredError,
+    SlotsUnavailableError,
     ThrottledError,
     VidxError,
 )
+from worker.pipeline import lease
 from worker.pipeline.backlog import LOCAL_ENGINES
 from worker.pipeline.collect import EXPIRED_HINT
 from worker.pipeline.start import release_slot, slot_key
 from worker.store import set_state
+
+IN_FLIGHT = (JobState.STARTING, JobState.IN_PROGRESS, JobState.COLLECTING)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ class ReconcileReport:
     still_running: int = 0
     requeued: int = 0
     skipped: int = 0  # throttled or unreachable this time; asked again next run
+    slots_freed: int = 0  # held for a job no longer in flight
 
     def counts(self) -> dict[str, int]:
         return {
@@ -46,6 +54,7 @@ class ReconcileReport:
             "still_running": self.still_running,
             "requeued": self.requeued,
             "skipped": self.skipped,
+            "slots_freed": self.slots_freed,
         }
 
 
@@ -56,15 +65,12 @@ def reconcile(ctx: AppContext, now: datetime | None = None) -> ReconcileReport:
     with ctx.db.session() as s:
         in_flight = s.scalars(
             select(AnalysisJob).where(
-                AnalysisJob.state.in_([JobState.IN_PROGRESS, JobState.COLLECTING]),
-                AnalysisJob.engine.not_in(LOCAL_ENGINES),
+                AnalysisJob.state.in_(IN_FLIGHT), AnalysisJob.engine.not_in(LOCAL_ENGINES)
             )
         ).all()
+        _renew(ctx, in_flight)
         for job in in_flight:
-            slots = ctx.slots(job.engine)
-            if slots is not None:
-                slots.renew(slot_key(job.id))
-            if job.state == JobState.COLLECTING and job.updated_at < stale:
+            if job.state == JobState.COLLECTING and _lapsed(job, now, stale):
                 report.to_collect.append(job.id)  # its collector died; collecting is idempotent
             elif (
                 job.state == JobState.IN_PROGRESS
@@ -77,10 +83,66 @@ def reconcile(ctx: AppContext, now: datetime | None = None) -> ReconcileReport:
             )
         ):
             set_state(job, JobState.PENDING, "requeued: its start was interrupted")
+            lease.end(job)
             report.requeued += 1
     for job_id in report.failed:
         release_slot(ctx, job_id)
+    report.slots_freed = free_orphan_slots(ctx)
     return report
+
+
+def _lapsed(job: AnalysisJob, now: datetime, stale: datetime) -> bool:
+    if job.lease_until is not None:
+        return job.lease_until < now
+    return job.updated_at < stale  # collected by a version without leases
+
+
+def _renew(ctx: AppContext, jobs: Sequence[AnalysisJob]) -> None:
+    """Keep the leases of slots whose jobs are still running at the engine."""
+    try:
+        for job in jobs:
+            slots = ctx.slots(job.engine)
+            if slots is not None and job.state != JobState.STARTING:
+                slots.renew(slot_key(job.id))
+    except SlotsUnavailableError as exc:
+        log.warning("reconcile: slot leases not renewed this time: %s", exc)
+
+
+def free_orphan_slots(ctx: AppContext) -> int:
+    """Free slots held for jobs that are finished, back in the backlog or gone.
+
+    Each is released only if its lease is still the one read here: a job claimed and
+    started again in between has renewed it and keeps its slot.
+    """
+    try:
+        slots = ctx.job_slots()
+        held = slots.holders()
+        if not held:
+            return 0
+        ids = {key: _job_id(key) for key in held}
+        with ctx.db.session() as s:
+            flying = set(
+                s.scalars(
+                    select(AnalysisJob.id).where(
+                        AnalysisJob.id.in_([i for i in ids.values() if i is not None]),
+                        AnalysisJob.state.in_(IN_FLIGHT),
+                    )
+                ).all()
+            )
+        freed = 0
+        for key, version in held.items():
+            if ids[key] not in flying and slots.release_if(key, version):
+                log.info("reconcile: freed the slot of %s (its job is not in flight)", key)
+                freed += 1
+        return freed
+    except SlotsUnavailableError as exc:
+        log.warning("reconcile: slots not checked this time: %s", exc)
+        return 0
+
+
+def _job_id(key: str) -> int | None:
+    prefix, _, number = key.partition(":")
+    return int(number) if prefix == "job" and number.isdigit() else None
 
 
 def _ask(ctx: AppContext, job: AnalysisJob, now: datetime, report: ReconcileReport) -> None:

@@ -10,22 +10,22 @@ retried Start* return the same engine job.
 from __future__ import annotations
 
 import logging
+import uuid
 from enum import StrEnum
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, update
 
 from models import AnalysisJob, JobState, Video, utcnow
 from worker.context import AppContext
 from worker.engines.port import EngineJobStatus, Feature, JobRequest
 from worker.errors import (
-    EngineUnavailableError,
+    TRANSIENT_ERRORS,
     LimitExceededError,
     NotFoundError,
+    SlotsUnavailableError,
     ThrottledError,
     VidxError,
 )
-from worker.pipeline.jobs import internal_error, set_state
+from worker.pipeline import lease
+from worker.pipeline.jobs import internal_error
 from worker.pipeline.stage import video_source
 from worker.progress import reporter
 from worker.store import set_state as store_set_state
@@ -45,29 +45,39 @@ def slot_key(job_id: int) -> str:
     return f"job:{job_id}"
 
 
-def _claim(ctx: AppContext, job_id: int) -> AnalysisJob | None:
-    """PENDING/FAILED -> STARTING, atomically: one worker wins a duplicated task."""
+def _claim(ctx: AppContext, job_id: int, owner: str) -> AnalysisJob | None:
+    """PENDING -> STARTING, atomically: one run wins a duplicated task; a retry of the
+    winning task (same owner) takes its STARTING job back."""
+    won = lease.claim(
+        ctx,
+        job_id,
+        owner,
+        [JobState.PENDING],
+        JobState.STARTING,
+        ctx.settings.reconcile_after_s,
+        take_expired=False,  # a start interrupted for good is requeued by the reconciler
+        attempts=AnalysisJob.attempts + 1,
+    )
     with ctx.db.session() as s:
-        result = s.execute(
-            update(AnalysisJob)
-            .where(AnalysisJob.id == job_id, AnalysisJob.state.in_([JobState.PENDING]))
-            .values(state=JobState.STARTING, attempts=AnalysisJob.attempts + 1, updated_at=utcnow())
-        )
-        claimed = cast(CursorResult[Any], result).rowcount
         job = s.get(AnalysisJob, job_id)
         if job is None:
             raise NotFoundError(f"no analysis job {job_id}")
-        return job if claimed else None
+        return job if won else None
 
 
-def start_job(ctx: AppContext, job_id: int) -> StartOutcome:
-    job = _claim(ctx, job_id)
+def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOutcome:
+    owner = owner or uuid.uuid4().hex
+    job = _claim(ctx, job_id, owner)
     if job is None:
         return StartOutcome.DONE
     slots = ctx.slots(job.engine)
-    if slots is not None and not slots.acquire(slot_key(job_id)):
-        set_state(ctx, job_id, JobState.PENDING, "waiting for a free job slot")
-        return StartOutcome.BACKLOG
+    try:
+        if slots is not None and not slots.acquire(slot_key(job_id)):
+            _back_to_backlog(ctx, job_id, owner, "waiting for a free job slot")
+            return StartOutcome.BACKLOG
+    except SlotsUnavailableError as exc:
+        _back_to_backlog(ctx, job_id, owner, f"retrying: {exc}")
+        raise
     engine = ctx.engine(job.engine)
     feature = Feature(job.feature)
     rep = reporter()
@@ -78,37 +88,91 @@ def start_job(ctx: AppContext, job_id: int) -> StartOutcome:
             source = video_source(ctx, s, video, engine)
         request = JobRequest(feature, source, job.client_token, dict(job.params))
         engine_job_id = engine.start(request, progress=rep.advance)
-        state = engine.state(feature, engine_job_id)
-    except LimitExceededError as exc:
-        _give_back(ctx, job_id, JobState.PENDING, f"backlog: {exc}")
+    except (LimitExceededError, ThrottledError) as exc:
+        # refused: the engine did not start it, so the slot goes back at once; throttling
+        # is retried by the task (backoff), LimitExceeded waits in the backlog
+        if isinstance(exc, ThrottledError):
+            _give_back(ctx, job_id, owner, JobState.PENDING, f"retrying: {exc}")
+            raise
+        _give_back(ctx, job_id, owner, JobState.PENDING, f"backlog: {exc}")
         return StartOutcome.BACKLOG
-    except (ThrottledError, EngineUnavailableError) as exc:
-        # transient: the task retries with backoff; the job waits as PENDING meanwhile
-        _give_back(ctx, job_id, JobState.PENDING, f"retrying: {exc}")
+    except TRANSIENT_ERRORS:
+        # unreachable (the call may have reached the engine) or our database dropped: the
+        # job stays STARTING with its slot and the task's retry (same owner, same client
+        # token, so the same engine job) takes it up again
         raise
     except VidxError as exc:
-        _give_back(ctx, job_id, JobState.FAILED, str(exc))
+        _give_back(ctx, job_id, owner, JobState.FAILED, str(exc))
         return StartOutcome.FAILED
     except Exception as exc:
         # never leave a job half-way: record the failure, then let the task log it
-        _give_back(ctx, job_id, JobState.FAILED, internal_error(exc))
+        log.exception("job %s: start failed", job_id)
+        _give_back(ctx, job_id, owner, JobState.FAILED, internal_error(exc))
         raise
-    with ctx.db.session() as s:
-        row = s.get_one(AnalysisJob, job_id)
-        row.engine_job_id = engine_job_id
-        row.checked_at = utcnow()
-        store_set_state(row, JobState.IN_PROGRESS)
+    try:
+        _record_started(ctx, job_id, owner, engine_job_id)
+    except lease.LeaseLostError:
+        # the reconciler requeued this slow start meanwhile: the requeued run starts the
+        # same engine job again (same client token) and records it
+        log.warning("job %s: requeued while starting; leaving it to the new run", job_id)
+        return StartOutcome.DONE
+    # From here the job runs at the engine and keeps its slot until it is known finished.
+    try:
+        state = engine.state(feature, engine_job_id)
+    except VidxError as exc:
+        # the early look is only a shortcut: the notification or the reconciler tells
+        log.info("job %s: status not checked after start (%s); waiting", job_id, exc)
+        return StartOutcome.WAITING
     if state.status is EngineJobStatus.FAILED:
-        _give_back(ctx, job_id, JobState.FAILED, state.message or "the engine reported FAILED")
+        _fail_started(ctx, job_id, state.message or "the engine reported FAILED")
         return StartOutcome.FAILED
     if state.status is EngineJobStatus.SUCCEEDED:
         return StartOutcome.COLLECT_NOW
     return StartOutcome.WAITING
 
 
-def _give_back(ctx: AppContext, job_id: int, state: JobState, message: str) -> None:
-    """Record the outcome and free the job's slot for the backlog."""
-    set_state(ctx, job_id, state, message)
+def _record_started(ctx: AppContext, job_id: int, owner: str, engine_job_id: str) -> None:
+    with ctx.db.session() as s:
+        lease.hold(s, job_id, owner, JobState.STARTING, ctx.settings.reconcile_after_s)
+        row = s.get_one(AnalysisJob, job_id)
+        row.engine_job_id = engine_job_id
+        row.checked_at = utcnow()
+        store_set_state(row, JobState.IN_PROGRESS)
+        lease.end(row)
+
+
+def _back_to_backlog(ctx: AppContext, job_id: int, owner: str, message: str) -> None:
+    """No slot (yet): the job waits as PENDING, nothing to give back."""
+    with ctx.db.session() as s:
+        try:
+            lease.hold(s, job_id, owner, JobState.STARTING, ctx.settings.reconcile_after_s)
+        except lease.LeaseLostError:
+            return
+        row = s.get_one(AnalysisJob, job_id)
+        store_set_state(row, JobState.PENDING, message)
+        lease.end(row)
+
+
+def _fail_started(ctx: AppContext, job_id: int, message: str) -> None:
+    """The engine reports the started job FAILED: record it unless it moved on already."""
+    with ctx.db.session() as s:
+        row = s.get_one(AnalysisJob, job_id)
+        if row.state != JobState.IN_PROGRESS:
+            return
+        store_set_state(row, JobState.FAILED, message)
+    release_slot(ctx, job_id)
+
+
+def _give_back(ctx: AppContext, job_id: int, owner: str, state: JobState, message: str) -> None:
+    """Record the outcome of a start that did not start anything, and free its slot."""
+    with ctx.db.session() as s:
+        try:
+            lease.hold(s, job_id, owner, JobState.STARTING, ctx.settings.reconcile_after_s)
+        except lease.LeaseLostError:
+            return  # another run has the job now: its slot is its own
+        row = s.get_one(AnalysisJob, job_id)
+        store_set_state(row, state, message)
+        lease.end(row)
     release_slot(ctx, job_id)
 
 

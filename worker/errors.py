@@ -59,6 +59,14 @@ class IdempotencyMismatchError(EngineError):
     """IdempotentParameterMismatchException: a client token reused with other parameters."""
 
 
+class JobNotFinishedError(EngineError):
+    """Get* says the job is still running (a notification ahead of Get*, or a stray one)."""
+
+    def __init__(self, message: str, status: str = "IN_PROGRESS") -> None:
+        self.status = status
+        super().__init__(message)
+
+
 class EngineUnavailableError(EngineError):
     """InternalServerError or a connection failure: transient, retry later."""
 

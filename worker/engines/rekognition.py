@@ -28,7 +28,7 @@ from worker.engines.rekognition_requests import (
     moderation_request,
     segment_request,
 )
-from worker.errors import EngineError
+from worker.errors import EngineError, JobNotFinishedError
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
@@ -120,7 +120,9 @@ class RekognitionEngine:
             if page.get("JobStatus") == EngineJobStatus.IN_PROGRESS:
                 # an IN_PROGRESS page has no results yet: handing it on would store an
                 # empty timeline as if the job had found nothing
-                raise EngineError(f"{GET_OPERATIONS[feature]}: job {job_id} is still IN_PROGRESS")
+                raise JobNotFinishedError(
+                    f"{GET_OPERATIONS[feature]}: job {job_id} is still IN_PROGRESS"
+                )
             yield page
             token = page.get("NextToken")
             if not token:

@@ -20,6 +20,7 @@ from worker.context import AppContext
 from worker.engines.port import Feature, ResultPage
 from worker.errors import (
     TRANSIENT_ERRORS,
+    JobNotFinishedError,
     NotFoundError,
     ResultsExpiredError,
     VidxError,
@@ -40,14 +41,6 @@ EXPIRED_HINT = (
     "`vidx submit --force` starts the job again"
 )
 NOT_FINISHED = "notified, but the engine still reports the job {status}: waiting for it to finish"
-
-
-class NotFinishedError(VidxError):
-    """Get* says the job is still running (an early or stray notification)."""
-
-    def __init__(self, status: str) -> None:
-        self.status = status
-        super().__init__(f"the job is {status}, not finished")
 
 
 def collect_job(ctx: AppContext, job_id: int, owner: str | None = None) -> JobState:
@@ -79,7 +72,7 @@ def collect_job(ctx: AppContext, job_id: int, owner: str | None = None) -> JobSt
     except lease.LeaseLostError:
         log.warning("job %s: its collect was taken over by another run; stopping", job_id)
         return JobState.COLLECTING
-    except NotFinishedError as exc:
+    except JobNotFinishedError as exc:
         _back_in_flight(ctx, job_id, owner, NOT_FINISHED.format(status=exc.status))
         return JobState.IN_PROGRESS
     except TRANSIENT_ERRORS:
@@ -148,7 +141,7 @@ def store_pages(
         if parsed.job_status == "FAILED":
             raise VidxError(parsed.status_message or "the engine reported the job FAILED")
         if parsed.job_status != "SUCCEEDED":
-            raise NotFinishedError(parsed.job_status)
+            raise JobNotFinishedError(f"the job is {parsed.job_status}", parsed.job_status)
         model_version = model_version or parsed.model_version
         meta = meta or parsed.video
         with ctx.db.session() as s:

@@ -49,6 +49,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "clear_faults": FakeRekognition.clear_faults,
     "notification_fault": FakeRekognition.notification_fault,
     "renotify": FakeRekognition.renotify,
+    "announce": FakeRekognition.announce,
     "wait_idle": FakeRekognition.wait_idle,
     "record": FakeRekognition.record,
 }

@@ -109,6 +109,9 @@ class FakeControl:
     def renotify(self, job_id: str) -> None:
         self._call("renotify", job_id=job_id)
 
+    def announce(self, job_id: str, status: str = "SUCCEEDED") -> None:
+        self._call("announce", job_id=job_id, status=status)
+
     def wait_idle(self, timeout: float = 10.0) -> None:
         self._call("wait_idle", timeout=timeout)
 

@@ -145,6 +145,19 @@ class FakeRekognition:
                 raise ValueError(f"job {job_id} has not finished")
         self._send(job, copies=1)
 
+    def announce(self, job_id: str, status: str = SUCCEEDED) -> None:
+        """Publish a completion notification for a job Get* still reports IN_PROGRESS: an
+        early or stray notification, as when SNS is ahead of an eventually consistent Get*."""
+        with self._lock:
+            job = self._job(job_id)
+            if job.status != IN_PROGRESS:
+                raise ValueError(f"job {job_id} has already finished")
+            if job.topic_arn is None or not self._alive():
+                return
+            text = message(job.job_id, status, job.op.start, job.params, int(time.time() * 1000))
+        failure = publish(job.topic_arn, text)
+        self._log(job, "announced" if failure is None else f"undeliverable: {failure}", text)
+
     def expire(self, job_id: str) -> None:
         """Forget a job as the service does after 7 days: Get* -> ResourceNotFound, and
         its ClientRequestToken starts a new job again."""

@@ -24,6 +24,7 @@ from typing import Any
 import ffmpeg
 
 from worker.errors import InputError, MediaToolError
+from worker.media import runner
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.media.runner import run_ffmpeg
@@ -118,7 +119,9 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
     # video frame's, so this lands at or before `first - PREROLL_S`; with -noaccurate_seek
     # ffmpeg then leaves all trimming to our filters
     seek = max(Fraction(0), Fraction(start_ms, 1000) - PREROLL_S)
-    source = ffmpeg.input(ffmpeg_target(src), ss=_s(seek), noaccurate_seek=None)
+    source = ffmpeg.input(
+        ffmpeg_target(src), ss=_s(seek), noaccurate_seek=None, **runner.input_options()
+    )
     video = (
         source["V:0"].trim(start=_s(first - half_ms), end=_s(end - half_ms)).setpts("PTS-STARTPTS")
     )
@@ -192,16 +195,14 @@ def _frame_starts_ms(src: Path, info: MediaInfo, start_ms: int, end_ms: int) -> 
     the range, from the demuxed timestamps (no decoding)."""
     first = Fraction(info.start_pts_ms + start_ms, 1000)
     window = f"{float(first) - 1:.6f}%{(info.start_pts_ms + end_ms) / 1000 + 1:.6f}"
-    try:
-        data = ffmpeg.probe(
-            ffmpeg_target(src),
-            v="error",
-            select_streams="V:0",
-            read_intervals=window,
-            show_entries="packet=pts",
-        )
-    except ffmpeg.Error as exc:
-        raise MediaToolError(f"{src}: ffprobe failed reading timestamps: {exc}") from None
+    data = runner.ffprobe_json(
+        src,
+        doing="reading timestamps",
+        v="error",
+        select_streams="V:0",
+        read_intervals=window,
+        show_entries="packet=pts",
+    )
     time_base = Fraction(data["streams"][0]["time_base"])
     starts = {
         round_half_up(int(p["pts"]) * time_base * 1000) - info.start_pts_ms
@@ -218,8 +219,8 @@ def _first_frame_from(ms: int, fps: Fraction) -> int:
 
 
 def ffmpeg_target(path: Path) -> str:
-    # "file:" + absolute path: ffmpeg never reads a name as an option or a protocol
-    return "file:" + str(path.resolve())
+    """An output (or, through runner.media_input, an input) as ffmpeg names it."""
+    return runner.target(path)
 
 
 def _s(seconds: Fraction) -> str:

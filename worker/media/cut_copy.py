@@ -42,7 +42,7 @@ from worker.media.cut import (
 from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex, video_index
 from worker.media.mp4_boxes import Mp4Track, mp4_tracks
-from worker.media.runner import run_ffmpeg
+from worker.media.runner import media_input, run_ffmpeg
 from worker.timecode import Millis, seconds_to_ms
 
 # What an MP4 file can carry (ffmpeg's mp4 muxer, as decoders expect them)
@@ -169,12 +169,12 @@ def _clip_args(
     seek = math.ceil(index.seconds(plan.keyframe) * 1_000_000)  # µs, rounded up: lands on K
     at = ["-seek_timestamp", "1", "-ss", f"{seek / 1_000_000:.6f}"]
     limit = _video_limit(index, plan.keyframe, plan.packets, Fraction(seek, 1_000_000))
-    inputs = [*at, *limit, "-i", ffmpeg_target(src)]
+    inputs = media_input(src, *at, *limit)
     maps = ["-map", f"{first_input}:V:0", "-c:v", "copy"]
     if info.has_audio:
         # the same file opened again for its audio, seeked the same way so the two
         # keep their timing, and limited to the video's length
-        inputs += [*at, "-t", f"{float(plan.length):.6f}", "-i", ffmpeg_target(src)]
+        inputs += media_input(src, *at, "-t", f"{float(plan.length):.6f}")
         maps += ["-map", f"{first_input + 1}:a:0"]
         if info.audio_codec in MP4_AUDIO:
             maps += ["-c:a", "copy"]

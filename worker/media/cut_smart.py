@@ -45,7 +45,7 @@ from worker.media.h264_match import (
 from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex, video_index
 from worker.media.mp4_boxes import Mp4Track, mp4_tracks
-from worker.media.runner import run_ffmpeg, run_ffmpeg_together
+from worker.media.runner import JOIN_FORMATS, media_input, run_ffmpeg, run_ffmpeg_together
 from worker.media.smart_parts import (
     Piece,
     audio_copy_input,
@@ -259,14 +259,15 @@ def _join_command(src: Path, info: MediaInfo, index: VideoIndex, jobs: list[_Job
     outputs: list[str] = []
     for job in jobs:
         video = inputs.count("-i")
-        inputs += ["-f", "concat", "-safe", "0", "-i", ffmpeg_target(job.listing)]
+        # our own list of our own pieces: the one input read as concat
+        inputs += media_input(job.listing, "-f", "concat", "-safe", "0", formats=JOIN_FORMATS)
         outputs += ["-map", f"{video}:v:0", "-c:v", "copy", "-bsf:v", decode_times(index)]
         if job.copy_audio:
             outputs += ["-map", f"{inputs.count('-i')}:a:0", "-c:a", "copy"]
             inputs += audio_copy_input(src, index, job.first, job.end)
         elif info.has_audio:
             outputs += ["-map", f"{inputs.count('-i')}:a:0", "-c:a", "copy"]
-            inputs += ["-i", ffmpeg_target(job.audio)]
+            inputs += media_input(job.audio)
         outputs += ["-movflags", "+faststart", "-f", "mp4", ffmpeg_target(job.temp)]
     return ["ffmpeg", "-nostdin", "-v", "error", *inputs, *outputs]
 

@@ -9,16 +9,15 @@ applies the rotation metadata), RGB24, shape (height, width, 3).
 from __future__ import annotations
 
 import math
-import subprocess
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import ffmpeg
 import numpy as np
 import numpy.typing as npt
 
 from worker.errors import MediaToolError
+from worker.media import runner
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.timecode import round_half_up
@@ -36,7 +35,12 @@ def decode_frame_at(path: Path, ms: int, info: MediaInfo | None = None) -> Frame
         raise ValueError(f"{ms} ms is outside the video (0-{info.duration_ms} ms)")
     pts_s = _frame_start_s(path, info, ms)
     before = max(Fraction(0), pts_s - Fraction(info.start_pts_ms, 1000) - 1)
-    source = ffmpeg.input(_target(path), ss=f"{float(before):.6f}", noaccurate_seek=None)
+    source = ffmpeg.input(
+        runner.target(path),
+        ss=f"{float(before):.6f}",
+        noaccurate_seek=None,
+        **runner.input_options(),
+    )
     # -copyts keeps the source's timestamps, so trim can pick the frame by its own pts
     picked = source["V:0"].trim(start=f"{float(pts_s) - 0.0001:.6f}")
     command = (
@@ -44,7 +48,7 @@ def decode_frame_at(path: Path, ms: int, info: MediaInfo | None = None) -> Frame
         .global_args("-nostdin", "-v", "error", "-copyts")
         .compile()
     )
-    raw = _run(command, path)
+    raw = runner.capture(command, path, DECODE_TIMEOUT_S, "decoding a frame")
     width, height = info.display_size
     if len(raw) != width * height * 3:
         raise MediaToolError(f"{path}: no frame decoded at {ms} ms ({len(raw)} bytes)")
@@ -59,15 +63,13 @@ def psnr(a: Frame, b: Frame) -> float:
     return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
-def _target(path: Path) -> str:
-    return "file:" + str(path.resolve())
-
-
 def _frame_start_s(path: Path, info: MediaInfo, ms: int) -> Fraction:
     """Exact pts (seconds) of the frame showing at `ms`, from demuxed packets only."""
     at = Fraction(info.start_pts_ms + ms, 1000)
     window = f"{float(at) - _LOOKBACK_S:.6f}%{float(at) + 1:.6f}"
-    data = _probe(path, select_streams="V:0", read_intervals=window, show_entries="packet=pts")
+    data = runner.ffprobe_json(
+        path, v="error", select_streams="V:0", read_intervals=window, show_entries="packet=pts"
+    )
     time_base = Fraction(data["streams"][0]["time_base"])
     starts = [int(p["pts"]) * time_base for p in data.get("packets", []) if "pts" in p]
     # a frame shows at `ms` when its start, in whole ms from the first frame, is <= ms
@@ -75,26 +77,3 @@ def _frame_start_s(path: Path, info: MediaInfo, ms: int) -> Fraction:
     if not showing:
         raise MediaToolError(f"{path}: no frame starts at or before {ms} ms")
     return max(showing)
-
-
-def _probe(path: Path, **options: Any) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = ffmpeg.probe(_target(path), v="error", **options)
-    except ffmpeg.Error as exc:
-        raise MediaToolError(f"{path}: ffprobe failed: {_last_line(exc.stderr)}") from None
-    return result
-
-
-def _run(command: list[str], path: Path) -> bytes:
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise MediaToolError(f"{path}: decoding a frame took over {DECODE_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        raise MediaToolError(f"{path}: ffmpeg failed: {_last_line(done.stderr)}")
-    return done.stdout
-
-
-def _last_line(stderr: bytes | None) -> str:
-    lines = (stderr or b"").decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no message"

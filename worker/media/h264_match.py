@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import functools
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from worker.errors import MediaToolError
+from worker.media import runner
 from worker.media.mp4_boxes import avc_parameter_sets, mp4_tracks
 
 # Quality of the re-encoded ends: x264 in CRF mode at the source's integer CRF (that is
@@ -96,21 +96,15 @@ def read_parameter_sets(path: Path) -> ParameterSets:
     # the first packet as Annex B: h264_mp4toannexb puts the SPS/PPS of the avcC box
     # in front of it, and x264 writes its version SEI into the first keyframe
     command = [
-        "ffmpeg", "-nostdin", "-v", "error", "-i", "file:" + str(Path(path).resolve()),
+        "ffmpeg", "-nostdin", "-v", "error", *runner.media_input(path),
         "-map", "0:V:0", "-c", "copy", "-bsf:v", "h264_mp4toannexb",
         "-frames:v", "1", "-f", "h264", "pipe:",
     ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=READ_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise MediaToolError(f"{path}: reading H.264 headers took too long") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise MediaToolError(f"{path}: reading H.264 headers failed: {lines[-1:] or '?'}")
+    out = runner.capture(command, Path(path), READ_TIMEOUT_S, "reading H.264 headers")
     sps: list[bytes] = []
     pps: list[bytes] = []
     options: dict[str, str] | None = None
-    for nal in _nal_units(done.stdout):
+    for nal in _nal_units(out):
         kind = nal[0] & 0x1F
         if kind == 7 and nal not in sps:
             sps.append(nal)

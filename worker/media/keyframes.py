@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import bisect
 import functools
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from worker.errors import MediaToolError
+from worker.media import runner
 from worker.timecode import Millis, round_half_up
 
 LIST_TIMEOUT_S = 600
@@ -184,23 +184,16 @@ def build_index(time_base: Fraction, rows: Sequence[Packet], path: Path) -> Vide
 
 def _list_packets(path: Path) -> tuple[Fraction, list[Packet]]:
     # compact text rather than JSON: an hour of video is ~100 000 packets
-    command = [
-        "ffprobe", "-v", "error", "-select_streams", "V:0",
-        "-show_entries", "stream=time_base:packet=pts,dts,flags",
-        "-of", "compact", "file:" + str(path),
+    options = [
+        "-v", "error", "-select_streams", "V:0",
+        "-show_entries", "stream=time_base:packet=pts,dts,flags", "-of", "compact",
     ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=LIST_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise MediaToolError(f"{path}: listing packets took over {LIST_TIMEOUT_S} s") from None
-    except FileNotFoundError:
-        raise MediaToolError("ffprobe is not installed (or not on PATH)") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise MediaToolError(f"{path}: ffprobe failed: {lines[-1] if lines else 'no message'}")
+    out = runner.capture(
+        runner.ffprobe_command(path, options), path, LIST_TIMEOUT_S, "listing packets"
+    )
     time_base: Fraction | None = None
     packets: list[Packet] = []
-    for line in done.stdout.decode("ascii", "replace").splitlines():
+    for line in out.decode("ascii", "replace").splitlines():
         section, _, rest = line.strip().partition("|")
         fields = dict(f.split("=", 1) for f in rest.split("|") if "=" in f)
         if section == "stream" and "time_base" in fields:

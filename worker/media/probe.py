@@ -10,15 +10,13 @@ seconds of demuxing at the end, independent of the file's length.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
-
 from worker.errors import InputError, MediaToolError
+from worker.media import runner
 from worker.media.completeness import Packet, box_overrun, looks_like_iso_bmff, tail_problem
 from worker.media.info import MediaInfo
 from worker.timecode import frame_to_ms, parse_rate, seconds_to_ms
@@ -28,6 +26,10 @@ MAX_PIXELS = 8192 * 4320  # DCI 8K; one decoded frame stays under ~55 MB (yuv420
 TAIL_SECONDS = 3  # how much of the end is demuxed to prove the data is there
 COUNT_PACKETS_MAX_BYTES = 1 << 30  # above this, estimate frame count instead of demuxing
 _IMAGE_FORMATS = {"image2", "image2pipe"}  # plus every "*_pipe" image demuxer
+# demuxers that open what a file names (runner.py's whitelist keeps them out); a file
+# they would read is refused as such, whatever it names and whether that exists
+_REFERENCE_FORMATS = {"hls", "dash", "concat", "sdp", "rtp", "rtsp", "imf"}
+_READS = "MP4/MOV, Matroska/WebM, AVI, MPEG-TS/PS, MXF, FLV, Ogg, ASF/WMV, DV"
 
 _TOO_LARGE = re.compile(r"Picture size (\d+)x(\d+) exceeds")
 
@@ -116,29 +118,19 @@ def _check_file(path: Path) -> int:
     return size
 
 
-def _target(path: Path) -> str:
-    # "file:" + absolute path: a name starting with "-" or containing ":" is not an option
-    # or a protocol to ffprobe
-    return "file:" + str(path.resolve())
-
-
 def _ffprobe(path: Path, **options: Any) -> JSON:
     try:
-        result: JSON = ffmpeg.probe(_target(path), **options)
-    except ffmpeg.Error as exc:
-        raise InputError(path, _failure_problem(path, exc.stderr or b"")) from None
-    except FileNotFoundError:
-        raise MediaToolError("ffprobe is not installed (or not on PATH)") from None
-    except json.JSONDecodeError:
-        raise MediaToolError(f"{path}: ffprobe printed output that is not JSON") from None
-    return result
+        return runner.ffprobe_json(path, **options)
+    except runner.ToolFailedError as exc:
+        raise InputError(path, _failure_problem(path, exc.stderr)) from None
 
 
-def _failure_problem(path: Path, stderr: bytes) -> str:
-    text = stderr.decode("utf-8", "replace")
+def _failure_problem(path: Path, text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     last = lines[-1] if lines else "ffprobe failed"
-    last = last.replace(_target(path) + ": ", "")
+    last = last.replace(runner.target(path) + ": ", "")
+    if refused := runner.refused_format(text):
+        return refusal(refused)
     huge = _TOO_LARGE.search(text)
     if huge:
         return _too_large(int(huge[1]), int(huge[2]))
@@ -148,6 +140,16 @@ def _failure_problem(path: Path, stderr: bytes) -> str:
     if "Permission denied" in text:
         return "permission denied"
     return f"not a media file (ffprobe: {last})"
+
+
+def refusal(demuxer: str) -> str:
+    """Why a file ffmpeg would read with `demuxer` (not on the whitelist) is refused."""
+    name = demuxer.split(",")[0]
+    if name in _REFERENCE_FORMATS:
+        return f"is a playlist/reference file ({name}): vidx indexes media files only"
+    if name in _IMAGE_FORMATS or name.endswith("_pipe"):
+        return "still image, not a video"
+    return f"not a media file vidx reads ({name} format; it reads {_READS})"
 
 
 def _first_stream(streams: list[JSON], kind: str) -> JSON | None:

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import functools
 import math
-import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from worker.media.cut import AUDIO_KBPS_PER_CHANNEL, PREROLL_S, ffmpeg_target
+from worker.errors import MediaToolError
+from worker.media import runner
+from worker.media.cut import AUDIO_KBPS_PER_CHANNEL, PREROLL_S
 from worker.media.h264_match import SPEED_PRESET
 from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex
+from worker.media.runner import media_input
 
 HALF_MS = Fraction(1, 2000)  # trim bounds sit this far before a frame's start
 # Copied audio starts this early: the AAC frame holding the first frame's instant needs
@@ -73,14 +75,14 @@ def piece_args(
         inputs = ["-seek_timestamp", "1", "-ss", ceil_us(index.seconds(piece.first))]
         # stream copy counts packets in decode order; clean_end made these the frames
         output = ["-map", stream, "-c", "copy", "-frames:v", str(piece.end - piece.first)]
-        return [*inputs, "-i", ffmpeg_target(src)], output
+        return media_input(src, *inputs), output
     decode_from = index.keyframe_at_or_before(piece.first)
     seek = ceil_us(index.seconds(decode_from if decode_from is not None else 0))
-    inputs = [
-        "-seek_timestamp", "1", "-ss", seek, "-noaccurate_seek",
+    inputs = media_input(
+        src,
+        *("-seek_timestamp", "1", "-ss", seek, "-noaccurate_seek"),
         "-noautorotate",  # the copied GOPs keep the coded orientation; so must these
-        "-i", ffmpeg_target(src),
-    ]  # fmt: skip
+    )
     start = index.seconds(piece.first) - Fraction(seek) - HALF_MS
     end = index.end_seconds(piece.end) - Fraction(seek) - HALF_MS
     output = [
@@ -109,7 +111,7 @@ def audio_encode_args(
         f"aresample=async=1:first_pts=0,apad=whole_dur={s(stop - start)}"
     )
     kbps = AUDIO_KBPS_PER_CHANNEL * (info.audio_channels or 2)
-    inputs = ["-seek_timestamp", "1", "-ss", seek, "-noaccurate_seek", "-i", ffmpeg_target(src)]
+    inputs = media_input(src, "-seek_timestamp", "1", "-ss", seek, "-noaccurate_seek")
     return inputs, ["-map", f"{stream}:a:0", "-filter:a", chain, "-c:a", "aac", "-b:a", f"{kbps}k"]
 
 
@@ -117,13 +119,13 @@ def audio_copy_input(src: Path, index: VideoIndex, first: int, end: int) -> list
     """Input options reading the source's audio for [first, end), timed from `first`."""
     start, stop = index.seconds(first), index.end_seconds(end)
     seek = Fraction(ceil_us(max(Fraction(0), start - AUDIO_PREROLL_S)))
-    return [
+    return media_input(
+        src,
         # timestamps arrive less the seek time; shifting them by the pre-roll more puts
         # the clip's first frame at zero and the pre-roll before it
-        "-itsoffset", s(seek - start), "-seek_timestamp", "1", "-ss", s(seek),
-        "-t", s(stop - start),  # by decode time on the shifted timeline: ends with the clip
-        "-i", ffmpeg_target(src),
-    ]  # fmt: skip
+        *("-itsoffset", s(seek - start), "-seek_timestamp", "1", "-ss", s(seek)),
+        *("-t", s(stop - start)),  # by decode time on the shifted timeline: ends with the clip
+    )
 
 
 def piece_cost(index: VideoIndex, piece: Piece) -> float:
@@ -178,15 +180,15 @@ def source_audio_span(src: Path) -> tuple[Fraction, Fraction] | None:
 def _cached_audio_span(path: Path, size: int, mtime_ns: int) -> tuple[Fraction, Fraction] | None:
     """(start, end) of the first audio stream on the source's timeline, in seconds."""
     del size, mtime_ns  # cache key only
-    command = [
-        "ffprobe", "-v", "error", "-select_streams", "a:0",
-        "-show_entries", "stream=start_time,duration", "-of", "csv=p=0", ffmpeg_target(path),
+    options = [
+        "-v", "error", "-select_streams", "a:0",
+        "-show_entries", "stream=start_time,duration", "-of", "csv=p=0",
     ]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
-    except subprocess.TimeoutExpired:
+        out = runner.capture(runner.ffprobe_command(path, options), path, 60, "reading audio")
+    except MediaToolError:
         return None
-    fields = done.stdout.decode("ascii", "replace").strip().split(",")
+    fields = out.decode("ascii", "replace").strip().split(",")
     try:
         start, duration = Fraction(fields[0]), Fraction(fields[1])
     except (IndexError, ValueError):

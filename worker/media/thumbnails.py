@@ -24,9 +24,8 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import ffmpeg
-
 from worker.errors import MediaToolError
+from worker.media import runner
 from worker.media.info import MediaInfo
 from worker.media.runner import run_ffmpeg
 from worker.timecode import round_half_up
@@ -154,15 +153,13 @@ def make_thumbnails(
 def _frame_starts(src: Path, info: MediaInfo) -> tuple[list[int], list[int]]:
     """Every video frame's pts, and its start in whole ms from the first frame (rounded
     half up, as the media truth and the cutter count), from the packets alone."""
-    try:
-        data = ffmpeg.probe(
-            _target(src),
-            v="error",
-            select_streams="V:0",
-            show_entries="packet=pts:stream=time_base",
-        )
-    except ffmpeg.Error as exc:
-        raise MediaToolError(f"{src}: ffprobe failed reading timestamps: {exc}") from None
+    data = runner.ffprobe_json(
+        src,
+        doing="reading timestamps",
+        v="error",
+        select_streams="V:0",
+        show_entries="packet=pts:stream=time_base",
+    )
     time_base = Fraction(data["streams"][0]["time_base"])
     pts = sorted({int(p["pts"]) for p in data.get("packets", []) if p.get("pts") is not None})
     if not pts:
@@ -233,7 +230,7 @@ def _pix_fmt(display: tuple[int, int], size: tuple[int, int]) -> str:
 def _command(src: Path, script: Path, work: Path) -> list[str]:
     # the graph goes in a file: one term per shot can outgrow a command-line argument
     return [
-        *("ffmpeg", "-nostdin", "-v", "error", "-copyts", "-i", _target(src)),
+        *("ffmpeg", "-nostdin", "-v", "error", "-copyts", *runner.media_input(src)),
         *("-filter_complex_script", str(script)),
         *("-map", "[shots]", "-fps_mode", "passthrough", "-q:v", str(SHOT_QSCALE)),
         *("-start_number", "0", "-f", "image2", str(work / "f_%06d.jpg")),
@@ -292,7 +289,3 @@ def jpeg_size(path: Path) -> tuple[int, int] | None:
             return width, height
         i += 2 + length
     return None
-
-
-def _target(path: Path) -> str:
-    return "file:" + str(Path(path).resolve())

@@ -8,6 +8,7 @@ from pathlib import Path
 import ffmpeg
 
 from worker.errors import InputError, MediaToolError
+from worker.media import runner
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.media.runner import run_ffmpeg
@@ -26,8 +27,8 @@ def to_h264_mp4(src: Path, info: MediaInfo, out: Path) -> MediaInfo:
     video_args = {"c:v": "libx264", "preset": X264_PRESET, "crf": X264_CRF, "pix_fmt": "yuv420p"}
     audio_args = {"c:a": "aac", "b:a": "192k"} if info.has_audio else {"an": None}
     command = (
-        ffmpeg.input(str(src))
-        .output(str(temp), **video_args, **audio_args, movflags="+faststart", f="mp4")
+        ffmpeg.input(runner.target(src), **runner.input_options())
+        .output(runner.target(temp), **video_args, **audio_args, movflags="+faststart", f="mp4")
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
         .compile()
     )

@@ -15,7 +15,6 @@ keeps ffmpeg from duplicating or dropping frames of variable-rate files.
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from worker.errors import MediaToolError
+from worker.media import runner
 
 LONG_SIDE = 96  # measured: 64..96 px decode equally fast; 96 keeps credit text visible
 BATCH_FRAMES = 256  # 256 x 3 x 96 x 54 bytes = 4 MB per batch
@@ -92,7 +92,9 @@ def _rotate_filters(stream: Any, rotation: int) -> Any:
 
 def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
     pre_w, pre_h = (height, width) if rotation % 180 == 90 else (width, height)
-    src = ffmpeg.input(str(path), noautorotate=None, skip_loop_filter="all")
+    src = ffmpeg.input(
+        runner.target(path), noautorotate=None, skip_loop_filter="all", **runner.input_options()
+    )
     # out_range=pc: limited-range sources are expanded so every threshold below is
     # on 0..255 full range; untagged YUV is treated as limited, as players do.
     video = src["v:0"].filter("scale", pre_w, pre_h, flags="area", out_range="pc")
@@ -160,12 +162,7 @@ def decode_frames(
     out_w, out_h = scaled_size(width, height, rotation)
     frame_bytes = 3 * out_w * out_h
     try:
-        proc = subprocess.Popen(
-            _command(path, out_w, out_h, rotation),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = runner.popen(_command(path, out_w, out_h, rotation))
     except OSError as exc:
         raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc
     assert proc.stdout is not None and proc.stderr is not None

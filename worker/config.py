@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=20, ge=1, description="jobs in flight, all workers")
     s3_bucket: str | None = None
     s3_prefix: str = "vidx"
+    s3_input_buckets: str | None = Field(
+        default=None, description="buckets s3:// inputs may name, comma-separated; else S3_BUCKET"
+    )
     sns_topic_arn: str | None = None
     sqs_queue_url: str | None = None
     rekognition_role_arn: str | None = None
@@ -68,6 +71,14 @@ class Settings(BaseSettings):
     @property
     def results_dir(self) -> Path:
         return self.data_dir / "results"
+
+    @property
+    def input_buckets(self) -> frozenset[str]:
+        """Buckets an s3:// video may be in: S3_INPUT_BUCKETS if set (empty: none), else
+        S3_BUCKET; the server's credentials may read others, users may not name them."""
+        if self.s3_input_buckets is None:
+            return frozenset([self.s3_bucket] if self.s3_bucket else [])
+        return frozenset(b.strip() for b in self.s3_input_buckets.split(",") if b.strip())
 
 
 @lru_cache(maxsize=1)

@@ -145,10 +145,9 @@ def _s3_registration(
     ctx: AppContext, uri: str, features: Sequence[Feature]
 ) -> Callable[[Session], Video]:
     """A video known by its S3 object: facts arrive with the first result's VideoMetadata."""
-    from worker.aws.s3 import head, parse_s3_uri
+    from worker.aws.s3 import input_object
 
-    bucket, key = parse_s3_uri(uri)
-    size = head(ctx.aws.s3, bucket, key)
+    bucket, key, size = input_object(ctx.aws.s3, uri, ctx.settings.input_buckets)
     if size > rekognition_limits.MAX_BYTES:
         raise VidxError(f"{uri}: too large for Rekognition: {size / 1e9:.2f} GB (limit 10 GB)")
     # no content hash without downloading: the object's URI and size name the video

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,6 +103,30 @@ def head(s3_client: S3Client, bucket: str, key: str) -> int:
     except (ClientError, BotoCoreError) as exc:
         raise translate(exc, f"s3://{bucket}/{key}") from None
     return int(response["ContentLength"])
+
+
+# The one answer for an s3:// input that is not there for us: a bucket off the allow-list,
+# a missing bucket or object, an object the credentials may not read. Telling these apart
+# would let anyone who may submit learn which buckets and objects exist.
+INPUT_UNAVAILABLE = "no such object in the buckets vidx reads videos from"
+
+
+def input_object(
+    s3_client: S3Client, uri: str, allowed_buckets: Collection[str]
+) -> tuple[str, str, int]:
+    """(bucket, key, size) of the object an s3:// input names, if its bucket is allowed
+    (VIDX_S3_INPUT_BUCKETS) and the object is there; otherwise InputError, the same one
+    whichever the reason. No request is made for a bucket not allowed."""
+    bucket, key = parse_s3_uri(uri)
+    if not allowed_buckets:
+        raise InputError(uri, "S3 input is off (set VIDX_S3_INPUT_BUCKETS or VIDX_S3_BUCKET)")
+    if bucket not in allowed_buckets:
+        raise InputError(uri, INPUT_UNAVAILABLE)
+    try:
+        size = head(s3_client, bucket, key)
+    except (InputError, AccessDeniedError):
+        raise InputError(uri, INPUT_UNAVAILABLE) from None
+    return bucket, key, size
 
 
 def ensure_uploaded(

@@ -101,9 +101,12 @@ def run(
     ctx = get_context()
     engine = engine or ctx.settings.engine
     reconfigure(None)  # `run` always works in-process, broker or not
+    _quiet_task_logs()
     t0 = time.perf_counter()
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
-        sub = _submit(ctx, video, features, engine, clips, mode, force, min_length, keep_credits)
+        sub = _submit(
+            ctx, video, features, engine, clips, mode, force, min_length, keep_credits, True
+        )
         if engine != "local":
             wait_in_process(ctx, sub.video_id)
     elapsed = time.perf_counter() - t0
@@ -125,7 +128,7 @@ def run(
         "clips_dir": str((ctx.settings.clips_dir / sub.video_id).resolve())
         if doc["clips"]
         else None,
-        "notes": sub.notes,
+        "notes": [*sub.notes, *(n["message"] for n in doc["notes"])],
         "elapsed_s": round(elapsed, 2),
         "x_realtime": round(doc["video"]["duration_ms"] / 1000 / elapsed, 2) if elapsed else None,
     }
@@ -138,6 +141,16 @@ def run(
         raise fail(f"{video}: analysis failed ({'; '.join(msgs)})")
 
 
+def _quiet_task_logs() -> None:
+    """The in-process tasks' log records (retries, a failure's traceback) stay off stderr,
+    where a failure is one line (`fail`); VIDX_DEBUG=1 lets them through."""
+    import logging
+
+    root = logging.getLogger()
+    if not os.environ.get("VIDX_DEBUG") and not root.handlers:
+        root.addHandler(logging.NullHandler())  # no handler: Python prints to stderr
+
+
 def _submit(
     ctx: AppContext,
     source: Path | str,
@@ -148,8 +161,10 @@ def _submit(
     force: bool,
     min_length: int,
     keep_credits: bool,
+    in_process: bool = False,
 ) -> Submitted:
-    """`run` and `submit`'s shared options, parsed, handed to the service."""
+    """`run` and `submit`'s shared options, parsed, handed to the service (`in_process`:
+    `run`, which analyses before registering, see service.submit)."""
     from worker.service import parse_clip_kinds, parse_features, submit
 
     kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
@@ -163,6 +178,7 @@ def _submit(
         force,
         min_length_ms=min_length,
         keep_opening_credits=keep_credits,
+        analyse_first=in_process,
     )
 
 
@@ -176,6 +192,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         console.print(f"  content         {format_hms(a)} - {format_hms(b)}")
     if s["clips"]:
         console.print(f"  {s['clips']} clips in {s['clips_dir']}")
+    for note in s["notes"]:
+        console.print(f"  note: {note}")
     console.print(f"  took {s['elapsed_s']} s ({s['x_realtime']}x real time)")
     console.print(f"next: vidx timeline {s['video_id']}  |  vidx query --video {s['video_id']}")
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         default=4, ge=1, description="tasks a video's shot clips are split into (parallel workers)"
     )
     clip_retries: int = Field(default=2, ge=0, description="retries of a failed clip batch task")
+    max_decode_error_ratio: float = Field(
+        default=0.01, ge=0, le=1, description="share of damaged frames over which a file is corrupt"
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -11,11 +11,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from models import AnalysisJob, Clip, JobState, Thumbnail, TimelineRange, Video
+from models import AnalysisJob, Clip, Detection, JobState, Thumbnail, TimelineRange, Video
 from worker.errors import NotFoundError
+from worker.media.decode_errors import CHECK_KEY, DecodeReport, span_note
 from worker.media.thumbnails import INDEX_NAME
 from worker.pipeline.clip_ranges import Span, merge_short_shots
 from worker.pipeline.timeline import content_range
+from worker.results import DECODE_ERROR
 
 # search across videos lives in worker/search.py; the CLI and the API take it from here
 from worker.search import QUERY_KINDS as QUERY_KINDS
@@ -185,6 +187,29 @@ def _ranges(session: Session, video_id: str, kind: str) -> Sequence[TimelineRang
     ).all()
 
 
+def notes_of(session: Session, video: Video) -> list[dict[str, Any]]:
+    """What the timeline should be read with: spans of decode errors (a damaged file
+    that was accepted, decode_errors.py), in time order."""
+    rows = session.execute(
+        select(Detection.start_ms, Detection.end_ms, Detection.data)
+        .where(Detection.video_id == video.id, Detection.kind == DECODE_ERROR)
+        .order_by(Detection.start_ms, Detection.id)
+    ).all()
+    spans = {(int(s), int(e if e is not None else s), int(d.get("errors", 0))) for s, e, d in rows}
+    if checked := video.extra.get(CHECK_KEY):  # the check decode before an upload
+        spans |= {(s.start_ms, s.end_ms, s.errors) for s in DecodeReport.from_page(checked).spans}
+    return [
+        {
+            "type": "DecodeErrors",
+            "start_ms": start,
+            "end_ms": end,
+            "errors": errors,
+            "message": span_note(start, end, errors),
+        }
+        for start, end, errors in sorted(spans)
+    ]
+
+
 def timeline(session: Session, video_id: str) -> dict[str, Any]:
     """The `vidx.timeline/1` document (DESIGN.md, Contracts)."""
     video = _video(session, video_id)
@@ -245,6 +270,7 @@ def timeline(session: Session, video_id: str) -> dict[str, Any]:
             for r in _ranges(session, video_id, "face")
         ],
         "content_range_ms": list(rng) if rng else None,
+        "notes": notes_of(session, video),
         "clips": [
             {
                 "kind": c.kind,

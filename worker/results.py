@@ -13,6 +13,7 @@ from typing import Any
 
 from worker.engines.port import Feature
 from worker.errors import VidxError
+from worker.media.decode_errors import PAGE_KEY
 from worker.timecode import frame_to_ms
 
 # Rekognition reports FrameRate as a float; snap the NTSC family to their exact rationals.
@@ -22,6 +23,9 @@ _NTSC = {
     47.952: Fraction(48000, 1001),
     59.94: Fraction(60000, 1001),
 }
+
+
+DECODE_ERROR = "decode_error"  # the kind of a span of decode errors
 
 
 class ResultParseError(VidxError):
@@ -38,7 +42,7 @@ class BoundingBox:
 
 @dataclass(frozen=True)
 class ParsedDetection:
-    kind: str  # shot | cue | label | moderation | face
+    kind: str  # shot | cue | label | moderation | face | decode_error
     name: str
     start_ms: int
     end_ms: int | None = None  # half-open end where the item spans time
@@ -83,7 +87,7 @@ def parse_page(feature: Feature, page: Mapping[str, Any]) -> ParsedPage:
         raise ResultParseError(f"not a {feature.value} result page: no JobStatus")
     video = _video_meta(page.get("VideoMetadata"))
     try:
-        items = _PARSERS[feature](page, video)
+        items = _PARSERS[feature](page, video) + _decode_errors(page)
     except (KeyError, TypeError, ValueError) as exc:
         raise ResultParseError(f"malformed {feature.value} result page: {exc!r}") from exc
     return ParsedPage(
@@ -226,6 +230,24 @@ def _faces(page: Mapping[str, Any], video: VideoMeta | None) -> list[ParsedDetec
             )
         )
     return out
+
+
+def _decode_errors(page: Mapping[str, Any]) -> list[ParsedDetection]:
+    """The local engine's decode errors (a vidx extension of the page, decode_errors.py):
+    one item per span, kept as detections only (not timeline ranges)."""
+    report = page.get(PAGE_KEY)
+    if not report:
+        return []
+    return [
+        ParsedDetection(
+            kind=DECODE_ERROR,
+            name="DecodeErrors",
+            start_ms=int(span["StartTimestampMillis"]),
+            end_ms=int(span["EndTimestampMillis"]),
+            data={"errors": int(span["Errors"]), "frames": int(span.get("Frames", 0))},
+        )
+        for span in report.get("Spans", [])
+    ]
 
 
 def _rest(item: Mapping[str, Any], *skip: str) -> dict[str, Any]:

@@ -16,12 +16,14 @@ from models import Video
 from worker.celery_app import check_broker
 from worker.context import AppContext
 from worker.db import alembic_config
-from worker.engines.port import Feature
+from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import VidxError
 from worker.media import rekognition_limits
 from worker.pipeline import ingest, jobs
 from worker.pipeline.clip_request import check_min_length
 from worker.pipeline.clips import CLIP_KINDS, MODES
+from worker.progress import reporter
+from worker.store import client_token
 
 if TYPE_CHECKING:
     from worker.aws.poller import Poller
@@ -83,6 +85,7 @@ def submit(
     min_length_ms: int = 0,
     keep_opening_credits: bool = False,
     enqueue: Callable[[str, list[int]], None] | None = None,
+    analyse_first: bool = False,
 ) -> Submitted:
     """Validate everything, then register the video and its jobs and enqueue the work.
 
@@ -90,6 +93,9 @@ def submit(
     `force` starts failed (or expired) jobs of the requested features again.
     `enqueue(video_id, job_ids)` replaces the analyze task's `.delay` (the HTTP API runs
     in-process work on a thread of its own, so a request does not wait for the analysis).
+    `analyse_first` (`vidx run`, in-process): with the local engine, analyse before
+    anything is written, so a file refused while decoding (corrupt) leaves nothing; with
+    another engine, make the check decode the worker would make before the upload.
     """
     check_mode(mode)
     check_min_length(min_length_ms)
@@ -111,6 +117,10 @@ def submit(
             if fit.needs_transcode:
                 notes.append(f"will be transcoded to H.264 MP4 before upload ({fit.reason})")
         duration_ms = inspected.info.duration_ms
+        if analyse_first and engine == "local":
+            _analyse_locally(ctx, inspected, features)
+        elif analyse_first:  # Rekognition decodes it: check before it is uploaded (stage.py)
+            inspected = ingest.check_decoding(inspected, ctx.settings.max_decode_error_ratio)
 
         def register(s: Session) -> Video:
             return ingest.register(
@@ -139,6 +149,23 @@ def submit(
     else:
         enqueue(video_id, job_ids)
     return Submitted(video_id, job_ids, duration_ms, notes)
+
+
+def _analyse_locally(
+    ctx: AppContext, inspected: ingest.Inspected, features: Sequence[Feature]
+) -> None:
+    """Run the local engine's jobs before the video is registered. The engine keeps each
+    result under the job's client token (content hash, feature, parameters), so the jobs
+    registered next find their results instead of decoding again; a file refused while
+    decoding raises here, before any row, job or file is written."""
+    engine = ctx.engine("local")
+    rep = reporter()
+    source = VideoSource(inspected.video_id, inspected.sha256, path=inspected.info.path)
+    for feature in features:
+        params = dict(jobs.DEFAULT_PARAMS[feature])
+        token = client_token(inspected.sha256, feature.value, params)
+        rep.step(feature.value, total=1.0)
+        engine.start(JobRequest(feature, source, token, params), progress=rep.advance)
 
 
 def _s3_registration(

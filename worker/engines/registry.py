@@ -19,7 +19,7 @@ def make_engine(name: str, settings: Settings, aws: AwsClients | None = None) ->
     if name == "local":
         from worker.engines.local.engine import LocalEngine
 
-        return LocalEngine(settings.results_dir / "local")
+        return LocalEngine(settings.results_dir / "local", settings.max_decode_error_ratio)
     if name == "aws":
         return _rekognition_engine(settings, aws)
     raise VidxError(f"unknown engine {name!r} (choose from: {', '.join(ENGINES)})")

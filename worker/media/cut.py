@@ -66,8 +66,13 @@ class ExpectedClip:
     longest_frame_ms: Fraction  # the tolerance for a measured duration
 
 
-def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path) -> CutResult:
-    """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`."""
+def cut_accurate(
+    src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path, *, may_lose: int = 0
+) -> CutResult:
+    """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`.
+
+    `may_lose`: frames of the range the source may fail to decode (decode errors found
+    there, decode_errors.py); the clip may be short by at most that many, and says so."""
     if not 0 <= start_ms < end_ms <= info.duration_ms:
         raise ValueError(f"bad range [{start_ms}, {end_ms}) for {info.duration_ms} ms of video")
     final = destination(Path(out))
@@ -79,17 +84,19 @@ def cut_accurate(src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Pa
         clip_s = (end_ms - start_ms) / 1000
         command = _command(Path(src), info, start_ms, end_ms, temp)
         run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
-        written = verify_clip(temp, Path(src), expected, info)
+        written = verify_clip(temp, Path(src), expected, info, may_lose=may_lose)
         temp.replace(final)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    lost = expected.frames - written.frame_count
     return CutResult(
         path=final,
         start_ms=Millis(start_ms),
         end_ms=Millis(end_ms),
         duration_ms=written.duration_ms,
         frame_count=written.frame_count,
+        note=f"{lost} frame(s) of the source did not decode" if lost else None,
     )
 
 
@@ -157,16 +164,23 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
     return args
 
 
-def verify_clip(temp: Path, src: Path, expected: ExpectedClip, info: MediaInfo) -> MediaInfo:
+def verify_clip(
+    temp: Path, src: Path, expected: ExpectedClip, info: MediaInfo, *, may_lose: int = 0
+) -> MediaInfo:
+    """The written clip, if it holds the expected frames (short by at most `may_lose`
+    frames of the source that do not decode) and lasts as long; else MediaToolError."""
     try:
         written = probe(temp)
     except InputError as exc:
         raise MediaToolError(f"{src}: the cut is not a valid video: {exc.problem}") from None
-    if written.frame_count != expected.frames:
+    short = expected.frames - written.frame_count
+    if not 0 <= short <= may_lose:
         raise MediaToolError(
             f"{src}: the cut has {written.frame_count} frames, expected {expected.frames}"
         )
-    if abs(written.duration_ms - expected.duration_ms) > expected.longest_frame_ms + 1:
+    # a lost frame at either end shortens the clip by up to a frame
+    slack = expected.longest_frame_ms * (1 + short) + 1
+    if abs(written.duration_ms - expected.duration_ms) > slack:
         raise MediaToolError(
             f"{src}: the cut lasts {written.duration_ms} ms, expected {expected.duration_ms} ms"
         )

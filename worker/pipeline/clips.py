@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import NotFoundError, VidxError
+from worker.errors import MediaToolError, NotFoundError, VidxError
 from worker.media.cut import CutResult
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
@@ -20,7 +23,7 @@ from worker.pipeline import clip_request, clip_upload, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
 from worker.pipeline.timeline import content_range
 from worker.progress import reporter
-from worker.query import cues_of, shot_clip_spans
+from worker.query import cues_of, notes_of, shot_clip_spans
 from worker.store import upsert_clip
 from worker.timecode import format_hms
 
@@ -210,14 +213,47 @@ def cut_plans(
             todo.append(plan)
         else:  # a re-run keeps verified clips instead of cutting again
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, existing)
+    with ctx.db.session() as s:
+        damaged = notes_of(s, s.get_one(Video, video_id))
     for at in range(0, len(todo), CLIPS_PER_CALL):
         group = todo[at : at + CLIPS_PER_CALL]
         cuts = [(p.start_ms, p.end_ms, folder / p.filename) for p in group]
-        for plan, result in zip(group, cut_clips_of(source, info, cuts, mode), strict=True):
+        lose = [_may_lose(p, damaged, info.fps) for p in group]
+        try:
+            results = cut_clips_of(source, info, cuts, mode, lose)
+        except MediaToolError as exc:
+            raise _with_damage(damaged, group, exc) from None
+        for plan, result in zip(group, results, strict=True):
             clip = _register(ctx, video_id, plan, mode, result)
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
         rep.advance(len(made) / len(plans))
     return [made[(p.kind, p.seq)] for p in plans]
+
+
+def _may_lose(plan: ClipPlan, damaged: list[dict[str, Any]], fps: Fraction) -> int:
+    """How many frames of the plan's range lie in spans with decode errors: the most the
+    source can fail to decode there (a damaged file that was accepted)."""
+    frames = 0
+    for note in damaged:
+        overlap = min(plan.end_ms, note["end_ms"]) - max(plan.start_ms, note["start_ms"])
+        if overlap > 0:
+            frames += math.ceil(overlap * fps / 1000)
+    return frames
+
+
+def _with_damage(
+    damaged: list[dict[str, Any]], group: list[ClipPlan], exc: MediaToolError
+) -> MediaToolError:
+    """A failed cut of a range where the source had decode errors (an accepted, slightly
+    damaged file) says so: the damage there is the likely cause."""
+    hit = [
+        n["message"]
+        for n in damaged
+        if any(n["start_ms"] < p.end_ms and p.start_ms < n["end_ms"] for p in group)
+    ]
+    if not hit:
+        return exc
+    return MediaToolError(f"{exc} (the source does not decode cleanly there: {'; '.join(hit)})")
 
 
 def _register(ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result: CutResult) -> Clip:

@@ -6,6 +6,7 @@ the data dir exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Video
+from worker.media.decode_check import check_decode
+from worker.media.decode_errors import CHECK_KEY, DecodeReport, refuse_if_corrupt
 from worker.media.hashing import sha256_file
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
@@ -24,6 +27,7 @@ from worker.progress import reporter
 class Inspected:
     info: MediaInfo
     sha256: str
+    decode: DecodeReport | None = None  # a check decode's, when one ran (check_decoding)
 
     @property
     def video_id(self) -> str:
@@ -43,6 +47,15 @@ def inspect(path: Path) -> Inspected:
     rep.step("hash", total=1.0)
     digest = sha256_file(path, progress=lambda done, total: rep.advance(done / max(total, 1)))
     return Inspected(info=info, sha256=digest)
+
+
+def check_decoding(inspected: Inspected, max_ratio: float) -> Inspected:
+    """Decode the whole file once (decode_check.py): a corrupt file is refused here, before
+    anything is written; the report goes with the video to `register`."""
+    reporter().step("check decode")
+    report = check_decode(inspected.info.path, inspected.info)
+    refuse_if_corrupt(inspected.info.path, report, max_ratio)
+    return dataclasses.replace(inspected, decode=report)
 
 
 def register(
@@ -85,6 +98,8 @@ def register(
             clip_keep_opening_credits=clip_keep_opening_credits,
         )
         session.add(video)
+    if inspected.decode is not None:
+        video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     else:
         # the file may have moved; keep a readable source and the union of requests
         if not Path(video.source).exists():

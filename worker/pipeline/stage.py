@@ -1,9 +1,10 @@
 """Where an engine reads the video: the local file, or an S3 object uploaded once.
 
 For engines that read S3 (Rekognition), the video is checked against the service's
-limits, transcoded locally when its codec or container is not accepted, and uploaded
-under VIDX_S3_PREFIX/<sha256>/<name>; the location is kept on the video so the upload
-happens once however many features and retries follow.
+limits, decoded once to refuse a corrupt file, transcoded locally when its codec or
+container is not accepted, and uploaded under VIDX_S3_PREFIX/<sha256>/<name>; the
+location is kept on the video so the upload happens once however many features and
+retries follow.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from worker.context import AppContext
 from worker.engines.port import Engine, VideoSource
 from worker.errors import VidxError
 from worker.media import rekognition_limits
+from worker.media.decode_check import check_decode
+from worker.media.decode_errors import CHECK_KEY, refuse_if_corrupt
 from worker.media.probe import probe
 from worker.media.transcode import to_h264_mp4
 from worker.progress import reporter
@@ -45,6 +48,13 @@ def _stage(ctx: AppContext, video: Video) -> None:
     info = probe(path)
     fit = rekognition_limits.check(info)
     rep = reporter()
+    if CHECK_KEY not in video.extra:  # (`vidx run` checked before registering)
+        # a corrupt file is refused before it is uploaded and paid for; the errors of
+        # one that passes become notes on its timeline (decode_check.py has the costs)
+        rep.step("check decode")
+        report = check_decode(path, info)
+        refuse_if_corrupt(path, report, ctx.settings.max_decode_error_ratio)
+        video.extra = {**video.extra, CHECK_KEY: report.to_page()}
     if fit.needs_transcode:
         log.info("transcoding %s for Rekognition (%s)", path, fit.reason)
         rep.step("transcode")

@@ -31,7 +31,8 @@ def build_ranges(
     merge_gap_ms: int = DEFAULT_MERGE_GAP_MS,
 ) -> list[dict[str, Any]]:
     segments = [d for d in kind_rows if d.kind in ("shot", "cue")]
-    others = [d for d in kind_rows if d.kind not in ("shot", "cue")]
+    # decode errors stay detections: notes on the timeline, not ranges to search
+    others = [d for d in kind_rows if d.kind in ("label", "moderation", "face")]
     return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
 
 

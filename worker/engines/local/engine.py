@@ -23,6 +23,7 @@ from worker.engines.port import (
     ResultPage,
 )
 from worker.errors import EngineError, FeatureNotSupportedError
+from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
 # the list each Get* response pages over
@@ -39,8 +40,10 @@ class LocalEngine:
     name = "local"
     reads_s3 = False
 
-    def __init__(self, results_dir: Path) -> None:
+    def __init__(self, results_dir: Path, max_decode_error_ratio: float | None = None) -> None:
         self.results_dir = results_dir
+        # over this share of damaged frames a file is refused as corrupt (None: never)
+        self.max_decode_error_ratio = max_decode_error_ratio
 
     def supports(self, feature: Feature) -> bool:
         return feature in SUPPORTED
@@ -67,7 +70,13 @@ class LocalEngine:
         from worker.engines.local.segments import detect_segments  # heavy: numpy + detectors
 
         info = probe(request.video.path)
-        response = detect_segments(request.video.path, info, progress=progress, **request.params)
+        response = detect_segments(
+            request.video.path,
+            info,
+            progress=progress,
+            max_decode_error_ratio=self.max_decode_error_ratio,
+            **request.params,
+        )
         self._write(target, response)
         return job_id
 
@@ -98,6 +107,8 @@ class LocalEngine:
         offset = 0
         while True:
             page = {**response, key: items[offset : offset + max_results]}
+            if offset:  # the decode errors are the video's: told once, on the first page
+                page.pop(PAGE_KEY, None)
             offset += max_results
             if offset < len(items):
                 page["NextToken"] = str(offset)

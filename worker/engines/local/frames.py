@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from worker.errors import MediaToolError
 from worker.media import runner
+from worker.media.decode_errors import ERROR_LEVELS, DecodeErrorLog, split_level
 
 LONG_SIDE = 96  # measured: 64..96 px decode equally fast; 96 keeps credit text visible
 BATCH_FRAMES = 256  # 256 x 3 x 96 x 54 bytes = 4 MB per batch
@@ -60,6 +61,8 @@ class FrameTimes:
     pts: list[Fraction] = field(default_factory=list)
     # the source's declared range: "tv" (limited), "pc" (full), None (untagged)
     source_range: str | None = None
+    # error lines ffmpeg printed between the frames (a damaged file still decodes)
+    errors: DecodeErrorLog = field(default_factory=DecodeErrorLog)
 
     def relative_ms(self) -> list[Fraction]:
         """Milliseconds from the first frame (a file may start at pts 1.075 s)."""
@@ -103,7 +106,8 @@ def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
     out = video.output("pipe:", format="rawvideo", pix_fmt="yuv444p", fps_mode="passthrough")
     args: list[str] = out.get_args()
     # global options must precede the inputs (ffmpeg-python appends them at the end)
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info", *args]
+    # level+: each line says its level, so decode errors can be told from the rest
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info", *args]
 
 
 class _StderrReader(threading.Thread):
@@ -120,8 +124,10 @@ class _StderrReader(threading.Thread):
         time_base = Fraction(1, 1)
         last: Fraction | None = None
         for raw in self._pipe:
-            line = raw.decode("utf-8", "replace").rstrip()
+            level, line = split_level(raw.decode("utf-8", "replace").rstrip())
             if "Parsed_showinfo" not in line:  # (a file name could look like a frame line)
+                if level in ERROR_LEVELS:
+                    self._times.errors.error()
                 if line:
                     self._other(line)
                 continue
@@ -132,6 +138,7 @@ class _StderrReader(threading.Thread):
                 else:
                     last = int(frame.group(2)) * time_base
                 self._times.pts.append(last)
+                self._times.errors.frame()
                 continue
             tb = _SHOWINFO_TB.search(line)
             if tb is not None and int(tb.group(1)) > 0:

@@ -19,6 +19,7 @@ from worker.engines.local.frames import FrameTimes, decode_frames
 from worker.engines.local.shots import ChangeScores, detect_cuts, shots_from_cuts
 from worker.engines.port import Progress
 from worker.errors import EngineError
+from worker.media.decode_errors import PAGE_KEY, refuse_if_corrupt
 from worker.media.info import MediaInfo
 from worker.timecode import round_half_up, smpte
 
@@ -100,8 +101,13 @@ def detect_segments(
     min_shot_confidence: float = 50.0,
     min_cue_confidence: float = 50.0,
     progress: Progress | None = None,
+    max_decode_error_ratio: float | None = None,
 ) -> dict[str, Any]:
-    """Shots and technical cues of `path` as one complete GetSegmentDetection response."""
+    """Shots and technical cues of `path` as one complete GetSegmentDetection response.
+
+    Decode errors are counted on the way (decode_errors.py): over
+    `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
+    below it the response carries them under PAGE_KEY, a vidx extension."""
     types = list(dict.fromkeys(segment_types))
     if not types or any(t not in SEGMENT_TYPES for t in types):
         raise EngineError(f"segment types must be among {SEGMENT_TYPES}, got {segment_types!r}")
@@ -122,6 +128,8 @@ def detect_segments(
 
     # pts of decoded frames only go forward; a damaged file must not make time run back
     frame_ms = list(accumulate((round_half_up(t) for t in times.relative_ms()), max))
+    decode = times.errors.report(frame_ms, info.frame_count, info.duration_ms)
+    refuse_if_corrupt(path, decode, max_decode_error_ratio)
     score, strong = scores.arrays()
     black = features.black()
     shots = shots_from_cuts(len(frame_ms), detect_cuts(score, strong, black), min_shot_confidence)
@@ -145,10 +153,13 @@ def detect_segments(
                 segments.append(seg)
     if progress is not None:
         progress(1.0)
-    return {
+    response: dict[str, Any] = {
         "JobStatus": "SUCCEEDED",
         "VideoMetadata": [video_metadata(info, times)],
         "AudioMetadata": _audio_metadata(info),
         "Segments": segments,
         "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in types],
     }
+    if decode.errors:
+        response[PAGE_KEY] = decode.to_page()
+    return response

@@ -1,0 +1,206 @@
+"""Decode errors: counted while ffmpeg decodes a video, judged against a limit.
+
+ffmpeg decodes past a damaged packet: it drops or conceals the frame, logs an error
+and still exits 0. A file whose middle third is garbage but whose container is intact
+(the sample index, the moov box) therefore probes cleanly and "decodes"; only stderr
+tells. With `-loglevel level+info` every stderr line carries its level, and the error
+lines are counted as they pass between the decoded frames' lines:
+
+- errors: error-level lines (the decoder's, the parser's, and ffmpeg's own "Error while
+  decoding stream"), what `ffmpeg -v error -i FILE -f null -` prints;
+- damaged frames: the frames that did not decode (the file's frame count minus the
+  decoded ones) or, where more, the decoded frames that errors were reported just
+  before. A lower bound: frames predicted from a damaged one look wrong without an
+  error, and random bytes in a slice often decode without one.
+
+Over VIDX_MAX_DECODE_ERROR_RATIO damaged frames the file is refused as corrupt; below it
+the errors are kept as spans (errors under SPAN_GAP_MS apart form one span) and shown
+as notes on the timeline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worker.errors import InputError
+from worker.timecode import format_hms
+
+# the segments result page's vidx extension carrying a DecodeReport (not a Rekognition key)
+PAGE_KEY = "VidxDecodeErrors"
+# Video.extra's key for the report of a check decode (decode_check.py), same JSON
+CHECK_KEY = "decode_check"
+SPAN_GAP_MS = 1000
+MAX_SPANS = 100  # more spans are merged (with wider gaps) into at most this many
+
+# "[h264 @ 0x55d4...] [error] ..." or "[error] ...": the context, if any, then the level
+_LEVEL = re.compile(
+    r"^(?:\[[^\]]* @ (?:0x)?[0-9a-fA-F]+\] )?"
+    r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\] "
+)
+ERROR_LEVELS = frozenset({"panic", "fatal", "error"})
+
+
+def split_level(line: str) -> tuple[str | None, str]:
+    """("error", the line without its level tag) for a line of `-loglevel level+...`;
+    (None, line) for a line without one."""
+    found = _LEVEL.match(line)
+    if found is None:
+        return None, line
+    return found.group(1), line[: found.start(1) - 1] + line[found.end() :]
+
+
+@dataclass(frozen=True)
+class ErrorSpan:
+    """Errors reported while decoding [start_ms, end_ms) (ms from the first frame)."""
+
+    start_ms: int
+    end_ms: int
+    errors: int
+    frames: int  # decoded frames in the span that errors were reported just before
+
+    @property
+    def note(self) -> str:
+        return span_note(self.start_ms, self.end_ms, self.errors)
+
+
+def span_note(start_ms: int, end_ms: int, errors: int) -> str:
+    what = f"{errors} decode error{'s' if errors != 1 else ''}"
+    if end_ms - start_ms <= 200:
+        return f"{what} around {format_hms(start_ms)}"
+    return f"{what} between {format_hms(start_ms)} and {format_hms(end_ms)}"
+
+
+@dataclass(frozen=True)
+class DecodeReport:
+    errors: int
+    damaged_frames: int
+    frame_count: int  # the frames the file holds (probe), or were decoded if more
+    spans: tuple[ErrorSpan, ...] = ()
+
+    @property
+    def ratio(self) -> float:
+        return self.damaged_frames / max(self.frame_count, 1)
+
+    def problem(self, max_ratio: float) -> str:
+        """Why the file is refused (InputError's problem)."""
+        where = ""
+        if self.spans:
+            start, end = self.spans[0].start_ms, self.spans[-1].end_ms
+            where = f" between {format_hms(start)} and {format_hms(end)}"
+        return (
+            f"{self.errors} decode errors{where} ({_percent(self.ratio)} of frames damaged, "
+            f"over the {_percent(max_ratio)} limit); the file is corrupt"
+        )
+
+    def to_page(self) -> dict[str, Any]:
+        """Rekognition-style JSON for the result page (PAGE_KEY)."""
+        return {
+            "Errors": self.errors,
+            "DamagedFrames": self.damaged_frames,
+            "Frames": self.frame_count,
+            "Spans": [
+                {
+                    "StartTimestampMillis": s.start_ms,
+                    "EndTimestampMillis": s.end_ms,
+                    "Errors": s.errors,
+                    "Frames": s.frames,
+                }
+                for s in self.spans
+            ],
+        }
+
+    @classmethod
+    def from_page(cls, raw: Mapping[str, Any]) -> DecodeReport:
+        spans = tuple(
+            ErrorSpan(
+                int(s["StartTimestampMillis"]),
+                int(s["EndTimestampMillis"]),
+                int(s["Errors"]),
+                int(s.get("Frames", 0)),
+            )
+            for s in raw.get("Spans", [])
+        )
+        return cls(int(raw["Errors"]), int(raw["DamagedFrames"]), int(raw["Frames"]), spans)
+
+
+def refuse_if_corrupt(path: str | Path, report: DecodeReport, max_ratio: float | None) -> None:
+    """InputError naming the file when more than `max_ratio` of its frames are damaged."""
+    if max_ratio is not None and report.ratio > max_ratio:
+        raise InputError(path, report.problem(max_ratio))
+
+
+def _percent(ratio: float) -> str:
+    pct = ratio * 100
+    return f"{pct:.0f} %" if pct >= 10 or pct == int(pct) else f"{pct:.1f} %"
+
+
+@dataclass
+class DecodeErrorLog:
+    """Fed in stderr order while ffmpeg decodes: error lines and decoded frames."""
+
+    errors: int = 0
+    frames: int = 0
+    # (index of the decoded frame the errors were reported before, errors)
+    events: list[tuple[int, int]] = field(default_factory=list)
+    _pending: int = 0
+
+    def error(self) -> None:
+        self.errors += 1
+        self._pending += 1
+
+    def frame(self) -> None:
+        if self._pending:
+            self.events.append((self.frames, self._pending))
+            self._pending = 0
+        self.frames += 1
+
+    def report(
+        self, frame_ms: Sequence[int], expected_frames: int, duration_ms: int
+    ) -> DecodeReport:
+        """`frame_ms`: each decoded frame's start (ms from the first frame);
+        `expected_frames`: how many the file holds (the probe's count)."""
+        by_frame: dict[int, int] = {}
+        for index, errors in self.events:
+            by_frame[index] = by_frame.get(index, 0) + errors
+        if self._pending:  # errors after the last frame: at the end
+            last = max(self.frames - 1, 0)
+            by_frame[last] = by_frame.get(last, 0) + self._pending
+        if not self.errors:
+            return DecodeReport(0, 0, max(expected_frames, self.frames))
+        lost = max(0, expected_frames - self.frames)
+        damaged = max(lost, len(by_frame))
+        spans = _spans(sorted(by_frame.items()), list(frame_ms), duration_ms)
+        return DecodeReport(self.errors, damaged, max(expected_frames, self.frames), spans)
+
+
+def _spans(
+    events: Sequence[tuple[int, int]], frame_ms: list[int], duration_ms: int
+) -> tuple[ErrorSpan, ...]:
+    def start(index: int) -> int:
+        return frame_ms[index] if index < len(frame_ms) else duration_ms
+
+    def end(index: int) -> int:
+        nxt = frame_ms[index + 1] if index + 1 < len(frame_ms) else duration_ms
+        return max(nxt, start(index) + 1)
+
+    gap = SPAN_GAP_MS
+    while True:
+        spans: list[ErrorSpan] = []
+        for index, errors in events:
+            last = spans[-1] if spans else None
+            if last is not None and start(index) - last.end_ms <= gap:
+                spans[-1] = ErrorSpan(
+                    last.start_ms,
+                    max(last.end_ms, end(index)),
+                    last.errors + errors,
+                    last.frames + 1,
+                )
+            else:
+                spans.append(ErrorSpan(start(index), end(index), errors, 1))
+        if len(spans) <= MAX_SPANS:
+            return tuple(spans)
+        gap *= 4

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.damaged_media import garbage_middle
 
 pytestmark = pytest.mark.integration
 
@@ -82,6 +85,37 @@ def test_bad_input_refused_and_nothing_persisted(media: Path, populated: Path, n
     assert str(path) in lines[0]
     assert EXPECTED_WORDS[name] in lines[0].lower()
     assert snapshot(populated) == before
+
+
+@pytest.fixture(scope="module")
+def corrupt_middle(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """programme_720p25.mp4 with the middle third of its media data overwritten: the
+    index is intact, so it probes as whole; 740 decode errors, 149 frames lost."""
+    src = media / "synthetic" / "programme_720p25.mp4"
+    return garbage_middle(src, tmp_path_factory.mktemp("damaged") / "corrupt_middle.mp4")
+
+
+def test_corrupt_middle_refused_and_nothing_persisted(
+    corrupt_middle: Path, populated: Path
+) -> None:
+    before = snapshot(populated)
+    res = vidx(["run", str(corrupt_middle)], populated)
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert str(corrupt_middle) in lines[0]
+    assert re.search(r": \d+ decode errors between \S+ and \S+ \(\d+ % of frames damaged", lines[0])
+    assert lines[0].endswith("the file is corrupt")
+    assert snapshot(populated) == before
+
+
+def test_corrupt_middle_on_fresh_machine_creates_no_data_dir(
+    corrupt_middle: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "never-created"
+    res = vidx(["run", str(corrupt_middle), "--json"], data)
+    assert res.returncode != 0 and res.stdout == ""
+    assert not data.exists()
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory"])

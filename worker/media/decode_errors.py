@@ -9,9 +9,11 @@ lines are counted as they pass between the decoded frames' lines:
 - errors: error-level lines (the decoder's, the parser's, and ffmpeg's own "Error while
   decoding stream"), what `ffmpeg -v error -i FILE -f null -` prints;
 - damaged frames: the frames that did not decode (the file's frame count minus the
-  decoded ones) or, where more, the decoded frames that errors were reported just
-  before. A lower bound: frames predicted from a damaged one look wrong without an
-  error, and random bytes in a slice often decode without one.
+  decoded ones) or, where more, the frames errors were reported for. Errors go with the
+  next decoded frame; ffmpeg spreads the report of one damaged frame over up to
+  DELAY_FRAMES frames, so errors that close count as one frame (a run of them, as its
+  length less that spread). A lower bound: frames predicted from a damaged one look
+  wrong without an error, and random bytes in a slice often decode without one.
 
 Over VIDX_MAX_DECODE_ERROR_RATIO damaged frames the file is refused as corrupt; below it
 the errors are kept as spans (errors under SPAN_GAP_MS apart form one span) and shown
@@ -34,6 +36,9 @@ PAGE_KEY = "VidxDecodeErrors"
 # Video.extra's key for the report of a check decode (decode_check.py), same JSON
 CHECK_KEY = "decode_check"
 SPAN_GAP_MS = 1000
+# ffmpeg prints one damaged frame's errors (parser, decoder threads, its own) before up
+# to this many consecutive decoded frames (frame threads, reordering; measured 2-4)
+DELAY_FRAMES = 3
 MAX_SPANS = 100  # more spans are merged (with wider gaps) into at most this many
 
 # "[h264 @ 0x55d4...] [error] ..." or "[error] ...": the context, if any, then the level
@@ -60,7 +65,7 @@ class ErrorSpan:
     start_ms: int
     end_ms: int
     errors: int
-    frames: int  # decoded frames in the span that errors were reported just before
+    frames: int  # frames damaged there, as counted (see the module's docstring)
 
     @property
     def note(self) -> str:
@@ -138,6 +143,21 @@ def _percent(ratio: float) -> str:
     return f"{pct:.0f} %" if pct >= 10 or pct == int(pct) else f"{pct:.1f} %"
 
 
+@dataclass(frozen=True)
+class _Burst:
+    """Errors reported before decoded frames `first`..`last`, no more than DELAY_FRAMES
+    apart: the errors of one damaged frame, or of a run of them."""
+
+    first: int
+    last: int
+    errors: int
+
+    @property
+    def damaged(self) -> int:
+        # the frame(s) hit, not the frames the report of one was spread over
+        return max(1, self.last - self.first + 1 - DELAY_FRAMES)
+
+
 @dataclass
 class DecodeErrorLog:
     """Fed in stderr order while ffmpeg decodes: error lines and decoded frames."""
@@ -163,22 +183,27 @@ class DecodeErrorLog:
     ) -> DecodeReport:
         """`frame_ms`: each decoded frame's start (ms from the first frame);
         `expected_frames`: how many the file holds (the probe's count)."""
-        by_frame: dict[int, int] = {}
-        for index, errors in self.events:
-            by_frame[index] = by_frame.get(index, 0) + errors
-        if self._pending:  # errors after the last frame: at the end
-            last = max(self.frames - 1, 0)
-            by_frame[last] = by_frame.get(last, 0) + self._pending
+        frame_count = max(expected_frames, self.frames)
         if not self.errors:
-            return DecodeReport(0, 0, max(expected_frames, self.frames))
+            return DecodeReport(0, 0, frame_count)
+        events = list(self.events)
+        if self._pending:  # errors after the last frame: at the end
+            events.append((max(self.frames - 1, 0), self._pending))
+        bursts: list[_Burst] = []
+        for index, errors in sorted(events):
+            if bursts and index - bursts[-1].last <= DELAY_FRAMES:
+                b = bursts[-1]
+                bursts[-1] = _Burst(b.first, index, b.errors + errors)
+            else:
+                bursts.append(_Burst(index, index, errors))
         lost = max(0, expected_frames - self.frames)
-        damaged = max(lost, len(by_frame))
-        spans = _spans(sorted(by_frame.items()), list(frame_ms), duration_ms)
-        return DecodeReport(self.errors, damaged, max(expected_frames, self.frames), spans)
+        damaged = max(lost, sum(b.damaged for b in bursts))
+        spans = _spans(bursts, list(frame_ms), duration_ms)
+        return DecodeReport(self.errors, damaged, frame_count, spans)
 
 
 def _spans(
-    events: Sequence[tuple[int, int]], frame_ms: list[int], duration_ms: int
+    bursts: Sequence[_Burst], frame_ms: list[int], duration_ms: int
 ) -> tuple[ErrorSpan, ...]:
     def start(index: int) -> int:
         return frame_ms[index] if index < len(frame_ms) else duration_ms
@@ -190,17 +215,17 @@ def _spans(
     gap = SPAN_GAP_MS
     while True:
         spans: list[ErrorSpan] = []
-        for index, errors in events:
+        for b in bursts:
             last = spans[-1] if spans else None
-            if last is not None and start(index) - last.end_ms <= gap:
+            if last is not None and start(b.first) - last.end_ms <= gap:
                 spans[-1] = ErrorSpan(
                     last.start_ms,
-                    max(last.end_ms, end(index)),
-                    last.errors + errors,
-                    last.frames + 1,
+                    max(last.end_ms, end(b.last)),
+                    last.errors + b.errors,
+                    last.frames + b.damaged,
                 )
             else:
-                spans.append(ErrorSpan(start(index), end(index), errors, 1))
+                spans.append(ErrorSpan(start(b.first), end(b.last), b.errors, b.damaged))
         if len(spans) <= MAX_SPANS:
             return tuple(spans)
         gap *= 4

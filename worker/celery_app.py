@@ -6,6 +6,8 @@ from typing import Any
 
 from celery import Celery
 
+from worker.liveness import ConsumerHeartbeat, WatchdogStep
+
 # Keep every task well under the Redis visibility timeout (DESIGN.md, Jobs).
 VISIBILITY_TIMEOUT_S = 3600
 
@@ -26,9 +28,27 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
     return {
         **common,
         "broker_url": broker_url,
-        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        "broker_transport_options": dict(BROKER_TRANSPORT_OPTIONS),
+        # a broker outage is waited out, never given up on (Celery's default: 100 tries,
+        # then the worker exits); the liveness watchdog restarts a worker that is stuck
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        # keep running tasks when the connection drops: on Redis their messages come back
+        # only after the visibility timeout anyway, so cancelling would just lose the work
+        # done (Celery still warns that its default changes in 6.0; this pins it)
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "beat_schedule": BEAT_SCHEDULE,
     }
+
+
+BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    # a broker that stops answering fails a call (publish, ack, connect) instead of
+    # hanging it; the consumer's pending BRPOP is watched by kombu's health check
+    "socket_timeout": 30,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+}
 
 
 # `vidx beat`: the reconciler finds jobs whose notification was lost; draining the
@@ -40,6 +60,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 
 class VidxCelery(Celery):
+    # kombu's Redis transport with the outage fix (worker/broker.py)
+    amqp_cls = "worker.broker:VidxAMQP"
+
     # Celery calls a subclass's on_configure() method (pre-4.0 hook, still supported)
     def on_configure(self) -> None:  # type: ignore[override]
         # read settings when the app is first used, not when this module is imported
@@ -49,6 +72,9 @@ class VidxCelery(Celery):
 
 
 app = VidxCelery("vidx", include=["worker.tasks"], set_as_current=False)
+# `vidx worker`: a heartbeat from the consumer and a watchdog (worker/liveness.py)
+app.steps["worker"].add(WatchdogStep)
+app.steps["consumer"].add(ConsumerHeartbeat)
 
 
 def reconfigure(broker_url: str | None, target: Celery | None = None) -> None:

@@ -519,7 +519,7 @@ def beat(
 
 @app.command()
 def health(
-    name: str = typer.Argument(..., help="poll or beat"),
+    name: str = typer.Argument(..., help="worker (this host's), poll or beat"),
     max_age: float = typer.Option(120.0, "--max-age", help="seconds"),
 ) -> None:
     """Exit 0 when the named process has shown progress recently (compose healthcheck)."""

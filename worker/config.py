@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         default=4, ge=1, description="tasks a video's shot clips are split into (parallel workers)"
     )
     clip_retries: int = Field(default=2, ge=0, description="retries of a failed clip batch task")
+    worker_stall_s: int = Field(
+        default=300, ge=5, description="worker exits (to be restarted) after this long stuck"
+    )
     max_decode_error_ratio: float = Field(
         default=0.01, ge=0, le=1, description="share of damaged frames over which a file is corrupt"
     )

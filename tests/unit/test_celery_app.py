@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_context
 from worker.celery_app import VidxCelery, reconfigure
 from worker.context import use_context
@@ -30,3 +32,22 @@ def test_a_new_broker_gets_new_connections(tmp_path: Path) -> None:
         with fresh.pool.acquire(block=True) as conn:
             assert conn.as_uri().endswith("/14")
         assert fresh.conf.task_always_eager is False
+
+
+def test_the_broker_connection_survives_a_closed_transport(tmp_path: Path) -> None:
+    """The celery/kombu 5.7.0 crash (worker/broker.py): a channel left open by a failed
+    collect() is closed after its transport was detached, restores its unacked messages
+    and kombu read `transport.client.hostname` -> AttributeError. Through the vidx app
+    that is a connection error, which every caller on the way handles."""
+    ctx = make_context(tmp_path, None)
+    fresh = VidxCelery("t", set_as_current=False)
+    with use_context(ctx):
+        reconfigure("redis://127.0.0.1:6379/13", fresh)
+        conn = fresh.connection_for_write()
+        assert conn.as_uri().startswith("redis://")  # logs still name the broker's URL
+        channel = conn.default_channel  # connects (the machine's Redis)
+        conn.collect()  # what the consumer does when the connection is lost
+        with pytest.raises(conn.connection_errors) as raised:
+            channel.qos.restore_unacked()  # what Channel.close() does with unacked messages
+        assert not isinstance(raised.value, AttributeError)
+        assert "closed" in str(raised.value)

@@ -7,16 +7,13 @@ the compose worker's command for real.
 
 from __future__ import annotations
 
-import importlib
 import json
-import re
 import shlex
 from typing import Any
 
 import pytest
 import typer
 import typer.main
-from celery import Celery
 
 from tests.compose import (
     DOCKERFILE,
@@ -28,6 +25,7 @@ from tests.compose import (
     services,
     vidx_services,
 )
+from worker import heartbeat, liveness
 from worker.cli import app
 from worker.config import Settings
 
@@ -175,14 +173,29 @@ def test_named_volumes_are_declared() -> None:
                 assert source in declared, f"service {name}: volume {source!r} not declared"
 
 
-def test_worker_healthcheck_names_the_celery_app() -> None:
-    argv = shlex.split(healthcheck_shell("worker"))
-    assert argv[0] == "celery"
-    target = argv[argv.index("-A") + 1]
-    module, _, attr = target.partition(":")
-    celery_app = getattr(importlib.import_module(module), attr)
-    assert isinstance(celery_app, Celery)
-    assert celery_app is importlib.import_module("worker.celery_app").app
-    # ping this container's worker only: another healthy replica must not answer for it
-    destination = argv[argv.index("-d") + 1]
-    assert re.fullmatch(r"celery@\$\{?HOSTNAME\}?", destination), destination
+RESTARTING = ("always", "unless-stopped", "on-failure")
+
+
+def test_every_long_running_service_restarts_and_is_health_checked() -> None:
+    # compose restarts a process that exits, never one that is merely unhealthy: a stuck
+    # worker exits by itself (worker/liveness.py), and then only `restart:` brings it back
+    long_running = {n: s for n, s in services().items() if not _is_one_shot(s)}
+    assert {"postgres", "redis", "worker", "api", "poll", "beat"} <= set(long_running)
+    for name, svc in long_running.items():
+        assert svc.get("restart") in RESTARTING, f"service {name}: restart {svc.get('restart')!r}"
+        check = svc.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"service {name}: no healthcheck"
+    assert services()["migrate"].get("restart") == "no"
+
+
+def test_vidx_healthchecks_check_their_own_service() -> None:
+    # the worker, poll and beat services check their own process's heartbeat, by the name
+    # `vidx health` knows; the worker's is per host (replicas share the data volume)
+    for name in ("worker", "poll", "beat"):
+        argv = shlex.split(healthcheck_shell(name))
+        assert argv[0] == "vidx", f"service {name}: healthcheck {argv}"
+        path, ctx = resolve(argv[1:])
+        assert path == ["health"], argv
+        assert ctx.params["name"] == name, argv
+        assert ctx.params["name"] in heartbeat.NAMES
+        assert ctx.params["max_age"] > liveness.BEAT_S, argv

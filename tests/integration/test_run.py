@@ -68,6 +68,7 @@ def test_summary_and_status(programme: dict[str, Any]) -> None:
 def test_timeline_matches_truth(programme: dict[str, Any]) -> None:
     doc, truth = programme["doc"], programme["truth"]
     assert doc["schema"] == "vidx.timeline/1"
+    assert doc["notes"] == [] and programme["summary"]["notes"] == []  # decodes cleanly
     assert doc["video"]["fps"] == "25/1" and doc["video"]["frame_count"] == truth["frame_count"]
     assert doc["video"]["duration_ms"] == truth["duration_ms"]
     starts = [s["start_frame"] for s in doc["shots"]]

@@ -44,8 +44,9 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
 BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": VISIBILITY_TIMEOUT_S,
     # a broker that stops answering fails a call (publish, ack, connect) instead of
-    # hanging it; the consumer's pending BRPOP is watched by kombu's health check
-    "socket_timeout": 30,
+    # hanging it (and with it the event loop, or a shutdown); the consumer's pending BRPOP
+    # is watched by kombu's health check
+    "socket_timeout": 10,
     "socket_connect_timeout": 5,
     "socket_keepalive": True,
 }

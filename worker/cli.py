@@ -390,9 +390,13 @@ def worker(
     if not ctx.settings.broker_url:
         raise VidxError("no broker configured: set VIDX_BROKER_URL, e.g. redis://127.0.0.1:6379/0")
     ensure_schema(ctx)
+    # no gossip, no worker-heartbeat events: nothing here reads them, and their publish every
+    # 2 s blocked the event loop (and a SIGTERM) on a broker that stopped answering; liveness
+    # is worker/liveness.py's heartbeat
     celery_app.worker_main(
-        ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--without-gossip"]
-    )
+        ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}",
+         "--without-gossip", "--without-heartbeat"]
+    )  # fmt: skip
 
 
 @app.command()

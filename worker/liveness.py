@@ -132,6 +132,11 @@ class Watchdog:
     def stop(self) -> None:
         self._stop.set()
 
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the thread to end (after on_stall, or stop()); True if it has."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
     def check(self) -> bool:
         """One look; True when it called on_stall."""
         reason = self.liveness.verdict(self.stall_s)

@@ -177,8 +177,8 @@ def test_worker_survives_broker_outages_with_unacked_tasks(worker: Worker) -> No
     for n in range(1, OUTAGES + 1):
         pool = worker.pool()
         assert pool, f"no pool processes\n{worker.tail()}"
-        received = worker.count("] received")
         signal_all(pool, signal.SIGSTOP)  # what the worker receives now stays unacked
+        received = worker.count("] received")
         try:
             worker.submit_new_video()
             worker.wait_log("] received", received + 1)
@@ -251,6 +251,24 @@ def test_a_worker_stuck_on_a_hung_broker_exits_to_be_restarted(
             assert "VIDX_WORKER_STALL_S=10" in lines[0], lines[0]
             # and it took its pool processes with it
             w.wait("pool processes gone", lambda: not any(running(pid) for pid in pool))
+        finally:
+            server.thaw()
+            stop(w.proc)
+
+
+def test_sigterm_stops_a_worker_whose_broker_hangs(pg_schema_url: str, tmp_path: Path) -> None:
+    """The other half of "SIGTERM ignored": with Redis frozen the worker's broker calls
+    time out (socket_timeout) instead of blocking its event loop and its warm shutdown
+    for good; the default VIDX_WORKER_STALL_S (300 s) is not what ends it here."""
+    with redis_server(tmp_path / "redis") as server:
+        w = start_worker(tmp_path, server, pg_schema_url)
+        try:
+            w.wait_health(passing=True)
+            server.freeze()
+            w.wait_health(passing=False)  # stuck on the broker: no heartbeat
+            rc = stop(w.proc, grace_s=DEADLINE_S)
+            assert rc == 0, f"SIGTERM: exit status {rc}\n{w.tail()}"
+            assert "exiting so that it is restarted" not in w.text()
         finally:
             server.thaw()
             stop(w.proc)

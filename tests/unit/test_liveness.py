@@ -85,6 +85,15 @@ def test_the_watchdog_thread_calls_on_stall_once(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while not stalls and time.monotonic() < deadline:
         time.sleep(0.01)
-    dog._thread.join(30)
+    assert dog.join(30)  # it stops after calling on_stall
     assert len(stalls) == 1
-    assert not dog._thread.is_alive()  # stops after calling it
+
+
+def test_a_stopped_watchdog_calls_nothing(tmp_path: Path) -> None:
+    live = Liveness(tmp_path)
+    stalls: list[str] = []
+    dog = Watchdog(live, stall_s=3600, on_stall=stalls.append, check_s=0.01)
+    dog.start()
+    dog.stop()
+    assert dog.join(30)
+    assert stalls == []

@@ -74,6 +74,7 @@ class JobRow:
     state: str
     message: str | None
     engine_job_id: str | None
+    finished_at: float | None  # epoch seconds (this machine's clock, as the fake's record)
 
 
 @dataclass
@@ -376,12 +377,16 @@ class Stack:
         with self.db.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT id, video_id, feature, state, message, engine_job_id "
-                    "FROM analysis_jobs ORDER BY id"
+                    "SELECT id, video_id, feature, state, message, engine_job_id, "
+                    "extract(epoch FROM finished_at) FROM analysis_jobs ORDER BY id"
                 )
             ).all()
         wanted = None if video_ids is None else set(video_ids)
-        return [JobRow(*r) for r in rows if wanted is None or r[1] in wanted]
+        return [
+            JobRow(*r[:6], None if r[6] is None else float(r[6]))
+            for r in rows
+            if wanted is None or r[1] in wanted
+        ]
 
     def states(self, video_ids: Iterable[str] | None = None) -> Counter[str]:
         return Counter(j.state for j in self.jobs(video_ids))

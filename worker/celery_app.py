@@ -37,6 +37,11 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         # only after the visibility timeout anyway, so cancelling would just lose the work
         # done (Celery still warns that its default changes in 6.0; this pins it)
         "worker_cancel_long_running_tasks_on_connection_loss": False,
+        # a task sent during a broker blip (the collect's follow-ups, a backlog start) waits
+        # for the broker instead of failing after Celery's default ~1 s of retries, which
+        # dropped the follow-up of a collect that had already stored its results
+        "task_publish_retry": True,
+        "task_publish_retry_policy": dict(PUBLISH_RETRY_POLICY),
         "beat_schedule": BEAT_SCHEDULE,
     }
 
@@ -49,6 +54,15 @@ BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "socket_timeout": 10,
     "socket_connect_timeout": 5,
     "socket_keepalive": True,
+}
+
+
+# about 2 minutes of tries (0, 0.5, 1, ... capped at 3 s apart) before a send gives up
+PUBLISH_RETRY_POLICY: dict[str, Any] = {
+    "max_retries": 45,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 3,
 }
 
 

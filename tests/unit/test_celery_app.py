@@ -51,3 +51,35 @@ def test_the_broker_connection_survives_a_closed_transport(tmp_path: Path) -> No
             channel.qos.restore_unacked()  # what Channel.close() does with unacked messages
         assert not isinstance(raised.value, AttributeError)
         assert "closed" in str(raised.value)
+
+
+@pytest.mark.integration
+def test_a_task_sent_during_a_broker_blip_waits_for_the_broker(tmp_path: Path) -> None:
+    """A follow-up task sent while Redis restarts is queued once it is back. Celery's
+    default publish policy gave up after ~0.6 s, failing a collect that had already stored
+    its results (issue 10, item 2)."""
+    import threading
+
+    import redis
+
+    from tests.reliability.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    ctx = make_context(tmp_path, None)
+    fresh = VidxCelery("t", set_as_current=False)
+    try:
+        with use_context(ctx):
+            reconfigure(server.url(0), fresh)
+            with fresh.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1)
+            server.kill()
+            back = threading.Timer(3.0, server.start)  # down 3 s, far past the old ~0.6 s
+            back.start()
+            fresh.send_task("vidx.drain_backlog")
+            back.join()
+            queued = redis.Redis.from_url(server.url(0)).llen("celery")
+        assert queued == 1
+    finally:
+        fresh.close()
+        server.stop()

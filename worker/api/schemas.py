@@ -105,6 +105,16 @@ class TimelineClip(BaseModel):
     mode: str
 
 
+class TimelineNote(BaseModel):
+    """What the timeline should be read with, e.g. a span of decode errors in an accepted file."""
+
+    type: Literal["DecodeErrors"]
+    start_ms: int
+    end_ms: int
+    errors: int
+    message: str
+
+
 class Timeline(BaseModel):
     """The document `vidx timeline ID` prints."""
 
@@ -120,6 +130,7 @@ class Timeline(BaseModel):
     faces: list[Face]
     content_range_ms: list[int] | None = Field(min_length=2, max_length=2)
     clips: list[TimelineClip]
+    notes: list[TimelineNote] = Field(default_factory=list)
 
 
 # --- files ---

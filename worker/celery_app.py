@@ -12,7 +12,7 @@ from worker.liveness import ConsumerHeartbeat, WatchdogStep
 VISIBILITY_TIMEOUT_S = 3600
 
 
-def celery_config(broker_url: str | None) -> dict[str, Any]:
+def celery_config(broker_url: str | None, reconcile_every_s: float = 60.0) -> dict[str, Any]:
     common: dict[str, Any] = {
         "task_acks_late": True,  # at-least-once: tasks are idempotent
         "task_reject_on_worker_lost": True,
@@ -42,7 +42,7 @@ def celery_config(broker_url: str | None) -> dict[str, Any]:
         # dropped the follow-up of a collect that had already stored its results
         "task_publish_retry": True,
         "task_publish_retry_policy": dict(PUBLISH_RETRY_POLICY),
-        "beat_schedule": BEAT_SCHEDULE,
+        "beat_schedule": beat_schedule(reconcile_every_s),
     }
 
 
@@ -66,12 +66,20 @@ PUBLISH_RETRY_POLICY: dict[str, Any] = {
 }
 
 
-# `vidx beat`: the reconciler finds jobs whose notification was lost; draining the
-# backlog starts waiting jobs even if no job finished to trigger it.
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "reconcile": {"task": "vidx.reconcile", "schedule": 60.0},
-    "drain-backlog": {"task": "vidx.drain_backlog", "schedule": 30.0},
-}
+def beat_schedule(reconcile_every_s: float = 60.0) -> dict[str, dict[str, Any]]:
+    """`vidx beat`: the reconciler finds jobs whose notification was lost (and frees slots
+    whose release was lost); draining the backlog starts waiting jobs even if no job
+    finished to trigger it (every half reconcile period, at most every 30 s)."""
+    return {
+        "reconcile": {"task": "vidx.reconcile", "schedule": float(reconcile_every_s)},
+        "drain-backlog": {
+            "task": "vidx.drain_backlog",
+            "schedule": min(30.0, reconcile_every_s / 2),
+        },
+    }
+
+
+BEAT_SCHEDULE = beat_schedule()  # the defaults
 
 
 class VidxCelery(Celery):
@@ -83,7 +91,8 @@ class VidxCelery(Celery):
         # read settings when the app is first used, not when this module is imported
         from worker.context import get_context
 
-        self.conf.update(celery_config(get_context().settings.broker_url))
+        settings = get_context().settings
+        self.conf.update(celery_config(settings.broker_url, settings.reconcile_every_s))
 
 
 app = VidxCelery("vidx", include=["worker.tasks"], set_as_current=False)
@@ -98,7 +107,9 @@ def reconfigure(broker_url: str | None, target: Celery | None = None) -> None:
     # Read the configuration first: updates made before it is loaded are pending, and
     # on_configure's own update from Settings would overwrite them when it loads.
     _ = celery.conf.task_serializer
-    celery.conf.update(celery_config(broker_url))
+    from worker.context import get_context
+
+    celery.conf.update(celery_config(broker_url, get_context().settings.reconcile_every_s))
     if broker_url is None:
         celery.conf.update(task_always_eager=True, broker_url=None)
     else:

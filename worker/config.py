@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         default=None, description="check SNS signatures; default: on unless AWS_ENDPOINT_URL"
     )
     reconcile_after_s: int = Field(default=900, ge=1, description="ask Get* after this wait")
+    reconcile_every_s: float = Field(
+        default=60.0, ge=1, description="`vidx beat`: how often the reconciler runs"
+    )
     retry_backoff_s: float = Field(
         default=2.0, gt=0, description="first wait after throttling; doubles, with jitter"
     )
@@ -43,6 +46,11 @@ class Settings(BaseSettings):
         default=600, ge=10, description="a collect's hold on its job without progress"
     )
     sqs_wait_s: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
+    sqs_retry_s: int = Field(
+        default=30,
+        ge=0,
+        description="hide a notification whose hand-off failed this long (doubling)",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="HTTP API: writes need this in the X-API-Key header"
     )

@@ -275,4 +275,5 @@ def build_poller(ctx: AppContext) -> Poller:
         cert_fetcher=CachedCertFetcher() if verify else None,
         dead_letter=dead_letter,
         wait_s=s.sqs_wait_s,
+        retry_backoff_s=s.sqs_retry_s,
     )

@@ -83,3 +83,14 @@ def test_a_task_sent_during_a_broker_blip_waits_for_the_broker(tmp_path: Path) -
     finally:
         fresh.close()
         server.stop()
+
+
+def test_the_reconcile_period_is_a_setting(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path, None)
+    ctx.settings.reconcile_every_s = 5
+    fresh = VidxCelery("t", set_as_current=False)
+    with use_context(ctx):
+        reconfigure("redis://127.0.0.1:6379/13", fresh)
+        schedule = fresh.conf.beat_schedule
+    assert schedule["reconcile"]["schedule"] == 5.0
+    assert schedule["drain-backlog"]["schedule"] == 2.5  # twice per reconcile, at most 30 s

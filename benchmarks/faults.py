@@ -229,7 +229,12 @@ def run(args: argparse.Namespace) -> int:
     factory = VideoFactory(root / "videos", seconds=2.0)
     videos = factory.make(args.videos)
     options = StackOptions(
-        limit=args.limit, job_seconds=args.job_seconds, code=code, label="faults"
+        limit=args.limit,
+        job_seconds=args.job_seconds,
+        code=code,
+        label="faults",
+        reconcile_every_s=args.reconcile_every_s,  # None: vidx's defaults (production's)
+        sqs_retry_s=args.sqs_retry_s,
     )
     with fresh_pg_schema(True, "faults") as url:
         stack = Stack(root / "stack", url, options).start()
@@ -385,6 +390,8 @@ def main() -> None:
     ap.add_argument("--redis-outage-s", type=float, default=10.0)
     ap.add_argument("--job-seconds", type=float, default=4.0, help="how long a fake job runs")
     ap.add_argument("--seed", type=int, default=10, help="of the throttling")
+    ap.add_argument("--reconcile-every-s", type=float, help="VIDX_RECONCILE_EVERY_S (60)")
+    ap.add_argument("--sqs-retry-s", type=int, help="VIDX_SQS_RETRY_S (30)")
     ap.add_argument("--timeout-s", type=float, default=1800.0)
     ap.add_argument("--stall-s", type=float, default=240.0, help="give up when nothing moves")
     ap.add_argument(

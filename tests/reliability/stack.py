@@ -58,6 +58,10 @@ class StackOptions:
     job_seconds: float = 1.0  # how long a fake job runs (aws_server --complete-after-s)
     concurrency: int = 2  # vidx worker --concurrency
     reconcile_after_s: int = 5  # the reconciler asks Get* after this wait
+    # beat's reconcile period and how long the poller hides a notification whose hand-off
+    # failed (None: vidx's defaults, 60 s and 30 s, as in production)
+    reconcile_every_s: float | None = 5.0
+    sqs_retry_s: int | None = 2
     collect_lease_s: int = 10  # a dead collector's hold on its job (the least allowed)
     retry_backoff_s: float = 0.5  # first pipeline backoff after a transient error
     sqs_wait_s: int = 1  # poller long-poll
@@ -231,6 +235,8 @@ class Stack:
             collect_lease_s=str(opts.collect_lease_s),
             retry_backoff_s=str(opts.retry_backoff_s),
         )
+        periods = {"reconcile_every_s": opts.reconcile_every_s, "sqs_retry_s": opts.sqs_retry_s}
+        env.update({f"VIDX_{k.upper()}": str(v) for k, v in periods.items() if v is not None})
         env.update(
             AWS_ENDPOINT_URL=endpoint,
             AWS_REGION="us-east-1",

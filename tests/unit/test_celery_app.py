@@ -68,19 +68,21 @@ def test_a_task_sent_during_a_broker_blip_waits_for_the_broker(tmp_path: Path) -
     server.start()
     ctx = make_context(tmp_path, None)
     fresh = VidxCelery("t", set_as_current=False)
+    back = threading.Timer(3.0, server.start)  # down 3 s, far past the old ~0.6 s
     try:
         with use_context(ctx):
             reconfigure(server.url(0), fresh)
             with fresh.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1)
             server.kill()
-            back = threading.Timer(3.0, server.start)  # down 3 s, far past the old ~0.6 s
             back.start()
             fresh.send_task("vidx.drain_backlog")
             back.join()
             queued = redis.Redis.from_url(server.url(0)).llen("celery")
         assert queued == 1
     finally:
+        back.cancel()  # never start a server after the test (a failed send returns early)
+        back.join()
         fresh.close()
         server.stop()
 

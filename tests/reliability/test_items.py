@@ -70,9 +70,9 @@ def test_item1_every_notification_four_times(stack: Stack, videos: VideoFactory)
 def test_item4_throttled_status_checks_never_exceed_the_limit(
     stack: Stack, videos: VideoFactory
 ) -> None:
-    """The status check right after Start* throttled past the SDK's 3 attempts. Before:
-    the start gave its slot back while the job ran at Rekognition, and a job from the
-    backlog took it: 4 jobs at once against a limit of 3."""
+    """The status check right after Start* throttled past the SDK's 3 attempts (before the
+    fix, the start gave its slot back while the job ran at Rekognition, and a job from the
+    backlog could take it: 4 jobs at once against a limit of 3)."""
     ids = []
     for video in videos.make(8):
         stack.plant_labels(video, 10, videos.duration_ms)

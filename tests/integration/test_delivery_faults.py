@@ -236,27 +236,34 @@ def redis_via_proxy() -> Iterator[tuple[TcpProxy, redis.Redis]]:
         proxy.close()
 
 
+def one_slot_two_videos(
+    flow: Flow, proxy: TcpProxy, client: redis.Redis, videos: list[Path]
+) -> tuple[RedisJobSlots, str, str]:
+    """Slots in the real Redis through `proxy`, limit 1; the first video's labels job
+    finished at the fake (not collected), the second's waiting in the backlog."""
+    slots = RedisJobSlots(client, 1, 3600, name=f"vidx-test:slots:{proxy.port}")
+    flow.ctx._slots = slots
+    flow.fake.configure(auto_complete=False)
+    for video in videos:
+        flow.plant(Feature.LABELS, video, many_labels(5))
+    one, two = (flow.submit(video).video_id for video in videos)
+    assert flow.states() == ["IN_PROGRESS", "PENDING"]  # limit 1: the second waits
+    flow.finish_running()
+    return slots, one, two
+
+
 def test_a_slot_release_lost_to_a_redis_blip_is_retried_and_reconciled(
     sqlite_flow: Flow,
     tiny_videos: list[Path],
     redis_via_proxy: tuple[TcpProxy, redis.Redis],
 ) -> None:
     flow, (proxy, client) = sqlite_flow, redis_via_proxy
-    slots = RedisJobSlots(client, 1, 3600, name=f"vidx-test:slots:{proxy.port}")
-    flow.ctx._slots = slots
-    flow.fake.configure(auto_complete=False)
-    first, second = tiny_videos[8:10]
-    for video in (first, second):
-        flow.plant(Feature.LABELS, video, many_labels(5))
-    one = flow.submit(first)
-    two = flow.submit(second)
-    assert flow.states() == ["IN_PROGRESS", "PENDING"]  # limit 1: the second waits
-    flow.finish_running()
+    slots, one, two = one_slot_two_videos(flow, proxy, client, tiny_videos[8:10])
 
     with proxy.cut():  # the collect stores SUCCEEDED; its release cannot reach Redis
         stats = flow.poll()
     assert stats.failed == 1  # the hand-off raised: the message stays on the queue
-    [job] = flow.jobs(one.video_id)
+    [job] = flow.jobs(one)
     assert job.state == JobState.SUCCEEDED and flow.rows(job.id) == 5
     assert slots.in_use() == 1  # leaked, for now
 
@@ -266,7 +273,7 @@ def test_a_slot_release_lost_to_a_redis_blip_is_retried_and_reconciled(
 
     tasks.collect_job.apply(args=[job.id])
     assert slot_key(job.id) not in slots.holders()
-    assert flow.states(two.video_id) == ["IN_PROGRESS"]
+    assert flow.states(two) == ["IN_PROGRESS"]
 
 
 def test_the_reconciler_frees_slots_of_jobs_no_longer_in_flight(
@@ -275,20 +282,12 @@ def test_the_reconciler_frees_slots_of_jobs_no_longer_in_flight(
     redis_via_proxy: tuple[TcpProxy, redis.Redis],
 ) -> None:
     flow, (proxy, client) = sqlite_flow, redis_via_proxy
-    slots = RedisJobSlots(client, 1, 3600, name=f"vidx-test:slots:{proxy.port}")
-    flow.ctx._slots = slots
-    flow.fake.configure(auto_complete=False)
-    first, second = tiny_videos[10:12]
-    for video in (first, second):
-        flow.plant(Feature.LABELS, video, many_labels(5))
-    one = flow.submit(first)
-    flow.submit(second)
-    flow.finish_running()
+    slots, one, _ = one_slot_two_videos(flow, proxy, client, tiny_videos[10:12])
     # the release was lost and nothing retried it (e.g. the worker died after the collect)
     with proxy.cut():
         flow.poll()
     _drop_queue(flow)
-    [job] = flow.jobs(one.video_id)
+    [job] = flow.jobs(one)
     assert job.state == JobState.SUCCEEDED and slots.holders().keys() == {slot_key(job.id)}
 
     report = reconcile(flow.ctx)

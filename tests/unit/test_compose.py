@@ -199,3 +199,47 @@ def test_vidx_healthchecks_check_their_own_service() -> None:
         assert ctx.params["name"] == name, argv
         assert ctx.params["name"] in heartbeat.NAMES
         assert ctx.params["max_age"] > liveness.BEAT_S, argv
+
+
+@pytest.mark.integration
+def test_compose_redis_keeps_queued_tasks_across_a_crash(tmp_path: Any) -> None:
+    """The compose Redis command, run as a process: a task queued before a SIGKILL is still
+    queued after the restart (append-only file in the service's volume)."""
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    svc = services()["redis"]
+    argv = as_argv(svc["command"])
+    assert argv[0] == "redis-server" and "--appendonly" in argv
+    assert any(str(v).endswith(":/data") for v in svc.get("volumes") or [])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = [*argv, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=port, socket_connect_timeout=1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                return proc
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+
+    proc = start()
+    try:
+        redis.Redis(port=port).lpush("celery", "a task")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc = start()
+        assert redis.Redis(port=port).lrange("celery", 0, -1) == [b"a task"]
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -11,6 +11,7 @@ from worker.errors import InputError
 from worker.media.decode_errors import (
     MAX_SPANS,
     PAGE_KEY,
+    REORDER_FRAMES,
     DecodeErrorLog,
     DecodeReport,
     refuse_if_corrupt,
@@ -22,12 +23,17 @@ from worker.results import DECODE_ERROR, parse_page
 FRAME_MS = [k * 40 for k in range(1000)]  # 25 fps, 40 s
 
 
-def feed(decoded: int, errors_before: dict[int, int]) -> DecodeErrorLog:
-    """A log of `decoded` frames, with errors_before[k] error lines before frame k."""
+def feed(
+    decoded: int, errors_before: dict[int, int], flagged: frozenset[int] = frozenset()
+) -> DecodeErrorLog:
+    """A log of `decoded` frames, with errors_before[k] error lines before frame k and
+    ffmpeg's "corrupt decoded frame" line before each frame in `flagged`."""
     log = DecodeErrorLog()
     for k in range(decoded):
         for _ in range(errors_before.get(k, 0)):
             log.error()
+        if k in flagged:
+            log.corrupt()
         log.frame()
     for _ in range(errors_before.get(decoded, 0)):  # after the last frame
         log.error()
@@ -90,6 +96,46 @@ def test_lost_frames_count_where_few_errors_were_reported_for_them() -> None:
         "740 decode errors between 00:00:16.000 and 00:00:16.120 "
         "(15 % of frames damaged, over the 1 % limit); the file is corrupt"
     )
+
+
+def test_log_lines_errors_and_corrupt_frames() -> None:
+    log = DecodeErrorLog()
+    for raw in [
+        "[h264 @ 0x55d4b1c0] [error] error while decoding MB 46 0, bytestream -13",
+        "[h264 @ 0x55d4b1c0] [info] concealing 3600 DC, 3600 AC, 3600 MV errors in P frame",
+        "[warning] file:/v/a.mp4: corrupt decoded frame in stream 0",
+        "[warning] file:/v/corrupt decoded frame in stream 0.mp4: something else",
+        "[info] file:/v/a.mp4: corrupt decoded frame in stream 0",  # not ffmpeg's warning
+    ]:
+        log.line(*split_level(raw))
+    log.frame()
+    log.frame()
+    assert (log.errors, log.events, log.flagged) == (1, [(0, 1)], [0])
+
+
+def test_a_concealed_frame_s_errors_go_with_it_though_printed_before_earlier_frames() -> None:
+    # one decoding thread: the packet's error is printed as it is decoded, the frame comes
+    # out three frames later (B-frame reordering), flagged corrupt
+    report = feed(1000, {310: 1}, frozenset({313})).report(FRAME_MS, 1000, 40_000)
+    assert (report.errors, report.damaged_frames) == (1, 1)
+    [span] = report.spans
+    assert (span.start_ms, span.end_ms, span.errors) == (313 * 40, 314 * 40, 1)
+
+
+def test_flagged_frames_are_matched_in_order_and_each_counts() -> None:
+    log = feed(1000, {300: 1, 301: 2}, frozenset({302, 304}))
+    report = log.report(FRAME_MS, 1000, 40_000)
+    assert (report.errors, report.damaged_frames) == (3, 2)  # adjacent, yet two frames
+    [span] = report.spans
+    assert (span.start_ms, span.end_ms, span.errors) == (302 * 40, 305 * 40, 3)
+
+
+def test_a_flagged_frame_without_errors_or_out_of_reach_is_not_counted() -> None:
+    assert feed(1000, {}, frozenset({5})).report(FRAME_MS, 1000, 40_000) == DecodeReport(0, 0, 1000)
+    far = 100 + REORDER_FRAMES + 1
+    report = feed(1000, {100: 1}, frozenset({50, far})).report(FRAME_MS, 1000, 40_000)
+    assert [(s.start_ms, s.errors) for s in report.spans] == [(4000, 1)]
+    assert report.damaged_frames == 1
 
 
 def test_errors_after_the_last_frame_are_at_the_end() -> None:

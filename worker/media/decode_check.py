@@ -4,9 +4,13 @@ The local engine counts decode errors during the decode its analysis makes anywa
 (engines/local/frames.py). Rekognition decodes the file itself, so for the aws engine
 this decode is extra: it runs before the upload, so a corrupt file is refused before it
 is uploaded and paid for. Its cost is one full decode (`-f null`, loop filter skipped,
-showinfo without checksums for each frame's pts): measured on 2 cores, 2.6 CPU-seconds
-per minute of 720p25 H.264 and 6.4 per minute of 1080p29.97, 60-65 % of the local
-analysis (README, "Damaged files").
+showinfo without checksums for each frame's pts), on one decoding thread as every
+counted decode (decode_errors.py). Measured on 2 shared cores, old and new in one run:
+2.0-2.1 CPU-seconds per minute of 720p25 H.264 and 5.3-5.7 per minute of 1080p29.97
+(with ffmpeg's frame threads 2.4-2.5 and 5.9-6.6), about 60 % of the local analysis,
+whose decode went from 3.9-4.0 to 3.5 and from 9.4-9.9 to 9.0 CPU-seconds per minute.
+One thread takes longer: the check 1.0-1.25x as long, the analysis 1.0-1.1x (720p25)
+and 1.25x (1080p29.97), its Python half running alongside.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from worker.errors import MediaToolError
 from worker.media import runner
-from worker.media.decode_errors import ERROR_LEVELS, DecodeErrorLog, DecodeReport, split_level
+from worker.media.decode_errors import DECODE_THREADS, DecodeErrorLog, DecodeReport, split_level
 from worker.media.info import MediaInfo
 from worker.timecode import round_half_up
 
@@ -38,7 +42,7 @@ def command(path: Path) -> list[str]:
         "-nostats",
         "-loglevel",
         "level+info",
-        *runner.media_input(path, "-skip_loop_filter", "all"),
+        *runner.media_input(path, "-threads", str(DECODE_THREADS), "-skip_loop_filter", "all"),
         "-map",
         "0:v:0",
         "-vf",
@@ -74,8 +78,7 @@ def check_decode(path: Path, info: MediaInfo) -> DecodeReport:
                 elif (tb := _TIME_BASE.search(line)) is not None and int(tb.group(1)) > 0:
                     time_base = Fraction(int(tb.group(1)), int(tb.group(2)))
                 continue
-            if level in ERROR_LEVELS:
-                log.error()
+            log.line(level, line)
             if line:
                 tail = [*tail[-2:], line]
         code = proc.wait()

@@ -4,14 +4,33 @@ ffmpeg decodes past a damaged packet: it drops or conceals the frame, logs an er
 and still exits 0. A file whose middle third is garbage but whose container is intact
 (the sample index, the moov box) therefore probes cleanly and "decodes"; only stderr
 tells. With `-loglevel level+info` every stderr line carries its level, and the error
-lines are counted as they pass between the decoded frames' lines:
+lines are counted as they pass between the decoded frames' lines.
+
+The decoder runs on one thread (DECODE_THREADS), so that log is the same every run.
+ffmpeg's default frame threads print a packet's errors from a worker thread whenever
+it gets to it, out of step with the frames the main thread passes on (the errors moved
+by 1-3 frames between runs), and av_log is atomic per call, not per line: an error
+printed while the main thread was half-way through a frame's line (showinfo writes one
+in several calls) lost its level and went uncounted (3 errors counted instead of 4 in
+about one run of 20); and a frame could be passed on before its thread flagged it
+corrupt (1-3 of 3 concealed frames flagged). With one thread every line is printed by
+ffmpeg's main loop in the file's order: a packet's errors while it is decoded, then the
+frames that are ready. (The analysis' rawvideo encoder gets one thread too: with its
+frame threads the muxer's error about a damaged file's repeated timestamps moved between
+runs.) A decode on one thread costs 5-20 % less CPU and up to a quarter more time
+(decode_check.py).
 
 - errors: error-level lines (the decoder's, the parser's, and ffmpeg's own "Error while
   decoding stream"), what `ffmpeg -v error -i FILE -f null -` prints;
+- where: errors go with the next decoded frame, or, when ffmpeg flags a frame as
+  corrupt ("corrupt decoded frame", printed just before that frame: the decoder
+  concealed damage in it) within REORDER_FRAMES after them, with that frame: the
+  damaged frame itself, which comes out a few frames after its packet's errors when
+  frames are reordered. A flagged frame without errors before it is not counted;
 - damaged frames: the frames that did not decode (the file's frame count minus the
-  decoded ones) or, where more, the frames errors were reported for. Errors go with the
-  next decoded frame; ffmpeg spreads the report of one damaged frame over up to
-  DELAY_FRAMES frames, so errors that close count as one frame (a run of them, as its
+  decoded ones) or, where more, the frames errors went with. A lost frame's errors
+  spread over up to DELAY_FRAMES decoded frames (its packet's, then the frames that
+  referred to it), so errors that close count as one frame (a run of them, as its
   length less that spread). A lower bound: frames predicted from a damaged one look
   wrong without an error, and random bytes in a slice often decode without one.
 
@@ -23,6 +42,7 @@ as notes on the timeline.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +56,14 @@ PAGE_KEY = "VidxDecodeErrors"
 # Video.extra's key for the report of a check decode (decode_check.py), same JSON
 CHECK_KEY = "decode_check"
 SPAN_GAP_MS = 1000
-# ffmpeg prints one damaged frame's errors (parser, decoder threads, its own) before up
-# to this many consecutive decoded frames (frame threads, reordering; measured 2-4)
+# the decoder's threads (-threads) in every decode whose errors are counted: one log order
+DECODE_THREADS = 1
+# a lost frame's errors (its packet's, then those of frames referring to it) come
+# before up to this many consecutive decoded frames (measured 3 with B-frames)
 DELAY_FRAMES = 3
+# a concealed frame comes out at most this many frames after its packet's errors (the
+# largest H.264/HEVC reorder buffer)
+REORDER_FRAMES = 16
 MAX_SPANS = 100  # more spans are merged (with wider gaps) into at most this many
 
 # "[h264 @ 0x55d4...] [error] ..." or "[error] ...": the context, if any, then the level
@@ -47,6 +72,9 @@ _LEVEL = re.compile(
     r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\] "
 )
 ERROR_LEVELS = frozenset({"panic", "fatal", "error"})
+# ffmpeg's own line before a frame the decoder flagged (decode_error_flags, concealment):
+# "[warning] file:/x.mp4: corrupt decoded frame in stream 0" ("fatal" with -xerror)
+_CORRUPT = re.compile(r": corrupt decoded frame in stream \d+$")
 
 
 def split_level(line: str) -> tuple[str | None, str]:
@@ -145,37 +173,65 @@ def _percent(ratio: float) -> str:
 
 @dataclass(frozen=True)
 class _Burst:
-    """Errors reported before decoded frames `first`..`last`, no more than DELAY_FRAMES
-    apart: the errors of one damaged frame, or of a run of them."""
+    """Errors that went with decoded frames `first`..`last`, no more than DELAY_FRAMES
+    apart: the errors of one damaged frame, or of a run of them. `exact` of them went
+    with frames flagged corrupt, `loose` with the next decoded frame."""
 
     first: int
     last: int
     errors: int
+    exact: int
+    loose: int
+
+    def add(self, index: int, errors: int, exact: bool) -> _Burst:
+        return _Burst(
+            self.first, index, self.errors + errors, self.exact + exact, self.loose + (not exact)
+        )
 
     @property
     def damaged(self) -> int:
-        # the frame(s) hit, not the frames the report of one was spread over
-        return max(1, self.last - self.first + 1 - DELAY_FRAMES)
+        # each flagged frame; loose errors: the frame(s) hit, not the frames the report
+        # of one was spread over
+        spread = max(1, self.last - self.first + 1 - DELAY_FRAMES) if self.loose else 0
+        return max(self.exact, spread)
 
 
 @dataclass
 class DecodeErrorLog:
-    """Fed in stderr order while ffmpeg decodes: error lines and decoded frames."""
+    """Fed in stderr order while ffmpeg decodes: error lines, frames flagged corrupt and
+    decoded frames."""
 
     errors: int = 0
     frames: int = 0
     # (index of the decoded frame the errors were reported before, errors)
     events: list[tuple[int, int]] = field(default_factory=list)
+    # indexes of the decoded frames ffmpeg flagged corrupt
+    flagged: list[int] = field(default_factory=list)
     _pending: int = 0
+    _flag_next: bool = False
+
+    def line(self, level: str | None, text: str) -> None:
+        """A stderr line other than a frame's (`split_level`'s level and text)."""
+        if level in ERROR_LEVELS:
+            self.error()
+        if level in ("warning", "fatal") and _CORRUPT.search(text):
+            self.corrupt()
 
     def error(self) -> None:
         self.errors += 1
         self._pending += 1
 
+    def corrupt(self) -> None:
+        """The next decoded frame is flagged corrupt."""
+        self._flag_next = True
+
     def frame(self) -> None:
         if self._pending:
             self.events.append((self.frames, self._pending))
             self._pending = 0
+        if self._flag_next:
+            self.flagged.append(self.frames)
+            self._flag_next = False
         self.frames += 1
 
     def report(
@@ -190,16 +246,33 @@ class DecodeErrorLog:
         if self._pending:  # errors after the last frame: at the end
             events.append((max(self.frames - 1, 0), self._pending))
         bursts: list[_Burst] = []
-        for index, errors in sorted(events):
+        for index, errors, exact in sorted(_located(events, self.flagged)):
             if bursts and index - bursts[-1].last <= DELAY_FRAMES:
-                b = bursts[-1]
-                bursts[-1] = _Burst(b.first, index, b.errors + errors)
+                bursts[-1] = bursts[-1].add(index, errors, exact)
             else:
-                bursts.append(_Burst(index, index, errors))
+                bursts.append(_Burst(index, index, errors, int(exact), int(not exact)))
         lost = max(0, expected_frames - self.frames)
         damaged = max(lost, sum(b.damaged for b in bursts))
         spans = _spans(bursts, list(frame_ms), duration_ms)
         return DecodeReport(self.errors, damaged, frame_count, spans)
+
+
+def _located(
+    events: Sequence[tuple[int, int]], flagged: Sequence[int]
+) -> list[tuple[int, int, bool]]:
+    """(frame, errors, flagged) for each event (errors before a decoded frame): moved to
+    the frame flagged corrupt for it, the first one not yet taken from the event on and
+    within REORDER_FRAMES; an event without one stays where it was reported."""
+    free = deque(sorted(flagged))
+    located: list[tuple[int, int, bool]] = []
+    for index, errors in events:  # in stderr order, so by index
+        while free and free[0] < index:  # flagged with no errors before it: not counted
+            free.popleft()
+        if free and free[0] - index <= REORDER_FRAMES:
+            located.append((free.popleft(), errors, True))
+        else:
+            located.append((index, errors, False))
+    return located
 
 
 def _spans(

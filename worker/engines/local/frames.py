@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from worker.errors import MediaToolError
 from worker.media import runner
-from worker.media.decode_errors import ERROR_LEVELS, DecodeErrorLog, split_level
+from worker.media.decode_errors import DECODE_THREADS, DecodeErrorLog, split_level
 
 LONG_SIDE = 96  # measured: 64..96 px decode equally fast; 96 keeps credit text visible
 BATCH_FRAMES = 256  # 256 x 3 x 96 x 54 bytes = 4 MB per batch
@@ -95,15 +95,23 @@ def _rotate_filters(stream: Any, rotation: int) -> Any:
 
 def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
     pre_w, pre_h = (height, width) if rotation % 180 == 90 else (width, height)
+    # one decoding thread, one encoding thread (rawvideo's frame threads only copy): every
+    # line of the log, errors included, in the same order every run (decode_errors.py)
     src = ffmpeg.input(
-        runner.target(path), noautorotate=None, skip_loop_filter="all", **runner.input_options()
+        runner.target(path),
+        noautorotate=None,
+        threads=DECODE_THREADS,
+        skip_loop_filter="all",
+        **runner.input_options(),
     )
     # out_range=pc: limited-range sources are expanded so every threshold below is
     # on 0..255 full range; untagged YUV is treated as limited, as players do.
     video = src["v:0"].filter("scale", pre_w, pre_h, flags="area", out_range="pc")
     video = _rotate_filters(video.filter("format", "yuv444p"), rotation)
     video = video.filter("showinfo")
-    out = video.output("pipe:", format="rawvideo", pix_fmt="yuv444p", fps_mode="passthrough")
+    out = video.output(
+        "pipe:", format="rawvideo", pix_fmt="yuv444p", fps_mode="passthrough", threads=1
+    )
     args: list[str] = out.get_args()
     # global options must precede the inputs (ffmpeg-python appends them at the end)
     # level+: each line says its level, so decode errors can be told from the rest
@@ -126,8 +134,7 @@ class _StderrReader(threading.Thread):
         for raw in self._pipe:
             level, line = split_level(raw.decode("utf-8", "replace").rstrip())
             if "Parsed_showinfo" not in line:  # (a file name could look like a frame line)
-                if level in ERROR_LEVELS:
-                    self._times.errors.error()
+                self._times.errors.line(level, line)
                 if line:
                     self._other(line)
                 continue

@@ -8,15 +8,20 @@ Measured with Debian 12's ffmpeg 5.1 on programme_720p25.mp4 (1463 frames):
   lost;
 - `zeroed_slices`: slice data of a few frames zeroed after the slice header -> one
   "error while decoding MB" each, every frame still decodes (concealed).
+
+`cpu_load` keeps every core busy, for checking the counts do not depend on scheduling.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -96,3 +101,21 @@ def zeroed_slices(src: Path, dst: Path, at_s: list[float]) -> tuple[Path, list[P
     packets = [_packet_at(src, t) for t in at_s]
     patches = [(p.pos + 40, bytes(p.size - 40)) for p in packets]
     return _patched(src, dst, patches), packets
+
+
+@contextmanager
+def cpu_load(processes: int | None = None) -> Iterator[None]:
+    """One ffmpeg generating and discarding 1080p test frames per core (or `processes`),
+    each stopped by its own pid on the way out."""
+    count = processes or os.cpu_count() or 2
+    command = ["ffmpeg", "-nostdin", "-v", "quiet", "-f", "lavfi",
+               "-i", "testsrc2=size=1920x1080", "-f", "null", "-"]  # fmt: skip
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(count):
+            procs.append(subprocess.Popen(command, stdin=subprocess.DEVNULL))
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()

@@ -85,6 +85,13 @@ def finished_labels_job(flow: Flow, video: Path, n: int = LABELS) -> int:
     return job.id
 
 
+def assert_collected_once(flow: Flow, job_id: int, items: int) -> None:
+    """SUCCEEDED with no message, each of the `items` detections stored once."""
+    job = the_job(flow, job_id)
+    assert (job.state, job.message, job.items_collected) == (JobState.SUCCEEDED, None, items)
+    assert flow.rows(job_id) == items
+
+
 def wrap_engine(flow: Flow) -> Interleaved:
     wrapped = Interleaved(flow.ctx.engine("aws"))
     flow.ctx._engines["aws"] = wrapped
@@ -105,9 +112,7 @@ def test_a_twin_collect_changes_nothing(flow: Flow, tiny_videos: list[Path]) -> 
     engine.between_pages = lambda: twin.append(collect_job(flow.ctx, job_id, owner="twin"))
     assert collect_job(flow.ctx, job_id, owner="first") is JobState.SUCCEEDED
     assert twin == [JobState.COLLECTING]  # it found the job taken and stopped
-    job = the_job(flow, job_id)
-    assert (job.state, job.message, job.items_collected) == (JobState.SUCCEEDED, None, LABELS)
-    assert flow.rows(job_id) == LABELS
+    assert_collected_once(flow, job_id, LABELS)
 
 
 def test_a_failing_run_never_removes_what_another_run_wrote(
@@ -133,9 +138,7 @@ def test_a_failing_run_never_removes_what_another_run_wrote(
     engine.fail_after_first_page = RuntimeError("the first run's page fetch blew up")
     with pytest.raises(RuntimeError):
         collect_job(flow.ctx, job_id, owner="first")
-    job = the_job(flow, job_id)
-    assert (job.state, job.message, job.items_collected) == (JobState.SUCCEEDED, None, LABELS)
-    assert flow.rows(job_id) == LABELS
+    assert_collected_once(flow, job_id, LABELS)
 
 
 def test_twin_collects_at_the_same_moment_store_each_detection_once(
@@ -169,9 +172,7 @@ def test_twin_collects_at_the_same_moment_store_each_detection_once(
         for t in threads:
             t.join(120)
         assert errors == []
-        job = the_job(flow, job_id)
-        assert (job.state, job.message, job.items_collected) == (JobState.SUCCEEDED, None, 2100)
-        assert flow.rows(job_id) == 2100
+        assert_collected_once(flow, job_id, 2100)
 
 
 # --- item 6: a notification while Get* still says IN_PROGRESS -------------------------
@@ -352,9 +353,7 @@ def test_a_dropped_database_connection_is_retried_not_a_failed_job(
         finally:
             event.remove(flow.ctx.db.engine, "before_cursor_execute", kill_mid_page)
         assert killed, "the fault was not injected"
-        job = the_job(flow, job_id)
-        assert (job.state, job.message, job.items_collected) == (JobState.SUCCEEDED, None, LABELS)
-        assert flow.rows(job_id) == LABELS
+        assert_collected_once(flow, job_id, LABELS)
 
 
 def _page_param(rest: tuple[Any, ...]) -> Any:

@@ -143,14 +143,20 @@ def _record_started(ctx: AppContext, job_id: int, owner: str, engine_job_id: str
 
 def _back_to_backlog(ctx: AppContext, job_id: int, owner: str, message: str) -> None:
     """No slot (yet): the job waits as PENDING, nothing to give back."""
+    _record(ctx, job_id, owner, JobState.PENDING, message)
+
+
+def _record(ctx: AppContext, job_id: int, owner: str, state: JobState, message: str) -> bool:
+    """The owner of a STARTING job moves it on; False when another run owns it now."""
     with ctx.db.session() as s:
         try:
             lease.hold(s, job_id, owner, JobState.STARTING, ctx.settings.reconcile_after_s)
         except lease.LeaseLostError:
-            return
+            return False
         row = s.get_one(AnalysisJob, job_id)
-        store_set_state(row, JobState.PENDING, message)
+        store_set_state(row, state, message)
         lease.end(row)
+    return True
 
 
 def _fail_started(ctx: AppContext, job_id: int, message: str) -> None:
@@ -164,16 +170,10 @@ def _fail_started(ctx: AppContext, job_id: int, message: str) -> None:
 
 
 def _give_back(ctx: AppContext, job_id: int, owner: str, state: JobState, message: str) -> None:
-    """Record the outcome of a start that did not start anything, and free its slot."""
-    with ctx.db.session() as s:
-        try:
-            lease.hold(s, job_id, owner, JobState.STARTING, ctx.settings.reconcile_after_s)
-        except lease.LeaseLostError:
-            return  # another run has the job now: its slot is its own
-        row = s.get_one(AnalysisJob, job_id)
-        store_set_state(row, state, message)
-        lease.end(row)
-    release_slot(ctx, job_id)
+    """Record the outcome of a start that did not start anything, and free its slot
+    (unless another run has the job now: the slot is then its own)."""
+    if _record(ctx, job_id, owner, state, message):
+        release_slot(ctx, job_id)
 
 
 def release_slot(ctx: AppContext, job_id: int) -> None:

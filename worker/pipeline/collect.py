@@ -93,29 +93,32 @@ def collect_job(ctx: AppContext, job_id: int, owner: str | None = None) -> JobSt
 
 def _fail(ctx: AppContext, job_id: int, owner: str, message: str) -> None:
     """End a failed collect that still owns the job: no half-collected rows stay behind."""
-    try:
-        with ctx.db.session() as s:
-            lease.hold(s, job_id, owner, JobState.COLLECTING, ctx.settings.collect_lease_s)
-            job = s.get_one(AnalysisJob, job_id)
-            clear_results(s, job)
-            store_set_state(job, JobState.FAILED, message)
-            lease.end(job)
-    except lease.LeaseLostError:
+    if _move_on(ctx, job_id, owner, JobState.FAILED, message):
+        release_slot(ctx, job_id)
+    else:
         log.warning("job %s: not failed by this run: another run owns it now", job_id)
-        return
-    release_slot(ctx, job_id)
 
 
 def _back_in_flight(ctx: AppContext, job_id: int, owner: str, message: str) -> None:
+    _move_on(ctx, job_id, owner, JobState.IN_PROGRESS, message)
+
+
+def _move_on(ctx: AppContext, job_id: int, owner: str, state: JobState, message: str) -> bool:
+    """The owner of a COLLECTING job leaves it FAILED (its rows cleared) or back in flight
+    (the reconciler asks again after its usual wait); False when another run owns it."""
     try:
         with ctx.db.session() as s:
             lease.hold(s, job_id, owner, JobState.COLLECTING, ctx.settings.collect_lease_s)
             job = s.get_one(AnalysisJob, job_id)
-            store_set_state(job, JobState.IN_PROGRESS, message)
-            job.checked_at = utcnow()  # the reconciler asks again after its usual wait
+            if state is JobState.FAILED:
+                clear_results(s, job)
+            else:
+                job.checked_at = utcnow()
+            store_set_state(job, state, message)
             lease.end(job)
     except lease.LeaseLostError:
-        pass
+        return False
+    return True
 
 
 def store_pages(

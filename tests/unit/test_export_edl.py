@@ -84,7 +84,11 @@ def test_header_reel_and_clip_name() -> None:
     assert edl.title == "F?lm one.final"  # ASCII only
     ev = edl.events[0]
     assert ev.reel == "01234567"  # the video id's first 8 characters
-    assert ev.comments == ("* FROM CLIP NAME: F?lm one.final.mov", "* VIDX SHOT 0")
+    assert ev.comments == (
+        "* FROM CLIP NAME: Fïlm one.final.mov",  # UTF-8, as it is
+        "* SOURCE FILE: Fïlm one.final.mov",
+        "* VIDX SHOT 0",
+    )
 
 
 def test_shot_without_frame_numbers_uses_its_times() -> None:

@@ -67,8 +67,10 @@ def test_holes_between_shots_are_gaps() -> None:
 def test_a_marker_per_detection(rate: str) -> None:
     fps = RATES[rate]
     doc = frames_doc(fps, contiguous([300]))
-    (track,) = read(doc).video_tracks()
-    markers = list(track.markers)
+    tl = read(doc)
+    # on the timeline's stack (FCP XML keeps those), none on the track
+    assert not tl.video_tracks()[0].markers
+    markers = list(tl.tracks.markers)
     expected = [  # (name, kind, first frame, frames), by start
         ("ColorBars", "cue", 0, 30),
         ("Face", "face", 10, 10),

@@ -98,6 +98,8 @@ def register(
             clip_keep_opening_credits=clip_keep_opening_credits,
         )
         session.add(video)
+    # same bytes, same timecode; this fills rows registered before it was probed
+    video.start_timecode = info.start_timecode
     if inspected.decode is not None:
         video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     else:

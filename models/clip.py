@@ -11,8 +11,15 @@ from models.base import Base, UTCDateTime, utcnow
 
 
 class Clip(Base):
+    """One clip per (video, kind, seq, requested mode, codec): a request is answered by the
+    clips made for the same request, whatever mode actually made them."""
+
     __tablename__ = "clips"
-    __table_args__ = (UniqueConstraint("video_id", "kind", "seq", "mode", name="uq_clips_item"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "video_id", "kind", "seq", "requested_mode", "codec", name="uq_clips_item"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     video_id: Mapped[str] = mapped_column(
@@ -20,7 +27,12 @@ class Clip(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))  # shot | content
     seq: Mapped[int] = mapped_column(Integer)
-    mode: Mapped[str] = mapped_column(String(16))  # copy | accurate | smart
+    # the mode that made the clip: copy | accurate | smart (a smart cut that fell back
+    # is accurate, and `note` says why)
+    mode: Mapped[str] = mapped_column(String(16))
+    requested_mode: Mapped[str] = mapped_column(String(16))  # the mode asked for
+    codec: Mapped[str] = mapped_column(String(16))  # h264 | prores | copy: the source's
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. why smart fell back to accurate
     start_ms: Mapped[int] = mapped_column(BigInteger)
     end_ms: Mapped[int] = mapped_column(BigInteger)
     duration_ms: Mapped[int] = mapped_column(BigInteger)

@@ -42,7 +42,8 @@ class Video(Base):
     # what the user asked for, so status can say whether the video is fully INDEXED
     requested_features: Mapped[list[str]] = mapped_column(JSONType, default=list)
     requested_clips: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    clip_mode: Mapped[str] = mapped_column(String(16), default="accurate")
+    clip_mode: Mapped[str] = mapped_column(String(16), default="smart")
+    clip_codec: Mapped[str] = mapped_column(String(16), default="auto")  # auto | h264 | prores
     # how the clips are planned, kept so every worker task plans the same clips
     clip_min_length_ms: Mapped[int] = mapped_column(Integer, default=0)  # 0: one per shot
     clip_keep_opening_credits: Mapped[bool] = mapped_column(Boolean, default=False)

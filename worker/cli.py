@@ -79,6 +79,8 @@ FEATURES_HELP = "comma-separated: segments, labels, moderation, faces"
 CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"
 MIN_LENGTH_HELP = "merge shots shorter than this (ms) into a neighbour; 0: off"
 KEEP_CREDITS_HELP = "the content clip starts at the opening credits"
+MODE_HELP = "clip cutting mode: smart (frame-exact; else accurate, with a note), accurate, copy"
+CODEC_HELP = "clip codec: auto (ProRes stays ProRes in .mov, else H.264), h264 or prores"
 
 
 @app.command()
@@ -88,7 +90,8 @@ def run(
     features: str = typer.Option("segments", help=FEATURES_HELP),
     engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("shots,content", help=CLIPS_HELP),
-    mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    mode: str = typer.Option("smart", help=MODE_HELP),
+    codec: str = typer.Option("auto", help=CODEC_HELP),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed jobs again"),
@@ -105,7 +108,7 @@ def run(
     t0 = time.perf_counter()
     with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
         sub = _submit(
-            ctx, video, features, engine, clips, mode, force, min_length, keep_credits, True
+            ctx, video, features, engine, clips, mode, force, min_length, keep_credits, True, codec
         )
         if engine != "local":
             wait_in_process(ctx, sub.video_id)
@@ -162,6 +165,7 @@ def _submit(
     min_length: int,
     keep_credits: bool,
     in_process: bool = False,
+    codec: str = "auto",
 ) -> Submitted:
     """`run` and `submit`'s shared options, parsed, handed to the service (`in_process`:
     `run`, which analyses before registering, see service.submit)."""
@@ -178,6 +182,7 @@ def _submit(
         force,
         min_length_ms=min_length,
         keep_opening_credits=keep_credits,
+        codec=codec,
         analyse_first=in_process,
     )
 
@@ -205,7 +210,8 @@ def submit(
     features: str = typer.Option("segments", help=FEATURES_HELP),
     engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
     clips: str = typer.Option("none", help=CLIPS_HELP),
-    mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
+    mode: str = typer.Option("smart", help=MODE_HELP),
+    codec: str = typer.Option("auto", help=CODEC_HELP),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed or expired jobs again"),
@@ -217,7 +223,9 @@ def submit(
     if not ctx.settings.broker_url:
         raise VidxError("no broker configured: set VIDX_BROKER_URL (or use `vidx run`)")
     source: Path | str = video if video.startswith("s3://") else Path(video)
-    sub = _submit(ctx, source, features, engine, clips, mode, force, min_length, keep_credits)
+    sub = _submit(
+        ctx, source, features, engine, clips, mode, force, min_length, keep_credits, codec=codec
+    )
     if as_json:
         _print_json({"video_id": sub.video_id, "job_ids": sub.job_ids, "notes": sub.notes})
     else:
@@ -332,7 +340,8 @@ def query(
 def clips(
     video_id: str = typer.Argument(..., help="video id"),
     at: str = typer.Option("shots,content", "--at", help="shots, content or both"),
-    mode: str = typer.Option("accurate", help="copy, accurate or smart"),
+    mode: str = typer.Option("smart", help=MODE_HELP),
+    codec: str = typer.Option("auto", help=CODEC_HELP),
     out_dir: Path | None = typer.Option(None, "--out", help="folder (default: data dir)"),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
@@ -340,10 +349,12 @@ def clips(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
+    from worker.media.cut_codec import check_codec
     from worker.pipeline.clips import cut_clips
     from worker.service import check_mode, ensure_schema, parse_clip_kinds
 
     check_mode(mode)
+    check_codec(codec)
     kinds = parse_clip_kinds(at)
     ctx = get_context()
     ensure_schema(ctx)
@@ -354,12 +365,14 @@ def clips(
             kinds,
             mode,
             out_dir,
+            codec=codec,
             min_length_ms=min_length,
             keep_opening_credits=keep_credits,
             thumbnails=thumbnails,
         )
     rows = [
         {"kind": c.kind, "index": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms, "path": c.path}
+        | {"mode": c.mode, "codec": c.codec, "note": c.note}
         | ({"drift_ms": c.drift_ms} if c.drift_ms is not None else {})
         | ({"s3_uri": c.s3_uri} if c.s3_uri else {})
         for c in made
@@ -373,7 +386,9 @@ def clips(
     else:
         for r in rows:
             drift = f"  (starts {r['drift_ms']} ms early)" if r.get("drift_ms") else ""
-            console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}{drift}", highlight=False)
+            note = f"  ({r['note']})" if r["note"] else ""
+            line = f"{r['kind']:<8} {r['index']:>4}  {r['mode']:<8} {r['codec']:<6} {r['path']}"
+            console.print(f"{line}{drift}{note}", highlight=False)
 
 
 @app.command()

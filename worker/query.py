@@ -12,7 +12,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, Thumbnail, TimelineRange, Video
-from worker.errors import NotFoundError
+from worker.errors import NotFoundError, VidxError
+from worker.media.cut_codec import resolve as resolve_codec
 from worker.media.decode_errors import CHECK_KEY, DecodeReport, span_note
 from worker.media.thumbnails import INDEX_NAME
 from worker.pipeline.clip_ranges import Span, merge_short_shots
@@ -92,13 +93,19 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
 
 
 def _clips_complete(session: Session, video: Video, kind: str) -> bool:
-    """Every requested clip exists: one per shot (short shots merged), or the content clip."""
+    """Every requested clip exists: one per shot (short shots merged), or the content clip,
+    made for the video's request (mode asked for, whatever mode made it; codec)."""
+    try:
+        codec = resolve_codec(video.clip_codec, video.video_codec, video.clip_mode)
+    except VidxError:  # a request that cannot be cut (refused when it was made)
+        return False
     made = set(
         session.scalars(
             select(Clip.seq).where(
                 Clip.video_id == video.id,
                 Clip.kind == ("shot" if kind == "shots" else "content"),
-                Clip.mode == video.clip_mode,
+                Clip.requested_mode == video.clip_mode,
+                Clip.codec == codec,
             )
         )
     )
@@ -281,6 +288,8 @@ def timeline(session: Session, video_id: str) -> dict[str, Any]:
                 "end_ms": c.end_ms,
                 "path": c.path,
                 "mode": c.mode,
+                "codec": c.codec,
+                "note": c.note,
             }
             for c in clips
         ],

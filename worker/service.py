@@ -17,11 +17,12 @@ from worker.celery_app import check_broker
 from worker.context import AppContext
 from worker.db import alembic_config
 from worker.engines.port import Feature, JobRequest, VideoSource
-from worker.errors import VidxError
+from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
+from worker.media.cut_codec import check_codec, resolve
 from worker.pipeline import ingest, jobs
 from worker.pipeline.clip_request import check_min_length
-from worker.pipeline.clips import CLIP_KINDS, MODES
+from worker.pipeline.clips import CLIP_KINDS, DEFAULT_CODEC, MODES
 from worker.progress import reporter
 from worker.store import client_token
 
@@ -84,6 +85,7 @@ def submit(
     *,
     min_length_ms: int = 0,
     keep_opening_credits: bool = False,
+    codec: str = DEFAULT_CODEC,
     enqueue: Callable[[str, list[int]], None] | None = None,
     analyse_first: bool = False,
 ) -> Submitted:
@@ -98,6 +100,7 @@ def submit(
     another engine, make the check decode the worker would make before the upload.
     """
     check_mode(mode)
+    check_codec(codec)
     check_min_length(min_length_ms)
     jobs.check_supported(ctx, features, engine)
     if clip_kinds and Feature.SEGMENTS not in features:
@@ -112,6 +115,11 @@ def submit(
         duration_ms = 0
     else:
         inspected = ingest.inspect(Path(source))
+        if clip_kinds:  # copy mode cannot give another codec than the source's: say so now
+            try:
+                resolve(codec, inspected.info.video_codec, mode)
+            except VidxError as exc:
+                raise InputError(source, str(exc)) from None
         if engine != "local":
             fit = rekognition_limits.check(inspected.info)  # refuses over-limit files here
             if fit.needs_transcode:
@@ -131,6 +139,7 @@ def submit(
                 mode,
                 min_length_ms,
                 keep_opening_credits,
+                codec,
             )
 
     ensure_schema(ctx)

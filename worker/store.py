@@ -166,13 +166,15 @@ def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Mapping[
 
 
 def upsert_clip(session: Session, clip: Clip) -> Clip:
-    """Register a verified clip, replacing the row for the same (video, kind, seq, mode)."""
+    """Register a verified clip, replacing the row for the same request (video, kind,
+    seq, mode asked for, codec)."""
     session.execute(
         delete(Clip).where(
             Clip.video_id == clip.video_id,
             Clip.kind == clip.kind,
             Clip.seq == clip.seq,
-            Clip.mode == clip.mode,
+            Clip.requested_mode == clip.requested_mode,
+            Clip.codec == clip.codec,
         )
     )
     session.add(clip)

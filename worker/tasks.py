@@ -137,12 +137,14 @@ def cut_clips(self: Task[Any, Any], video_id: str) -> None:
         kinds, mode = jobs.requested_clips(ctx, video_id)
         if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
             return
-        clips.check_request(kinds, mode)
+        codec = clip_request.requested_codec(ctx, video_id)
+        clips.check_request(kinds, mode, codec)
+        resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
         plans = clips.plan_clips(ctx, video_id, kinds)
-        clip_request.prune_stale(ctx, video_id, plans, mode)
+        clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
         clips.clear_failure(ctx, video_id)
         for batch in clips.batches(plans, ctx.settings.clip_batches):
-            cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
+            cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode, codec)
         make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
 
     with_retries(self, plan)
@@ -168,7 +170,9 @@ def make_thumbnails(self: Task[Any, Any], video_id: str) -> None:
 
 
 @app.task(name="vidx.cut_clip_batch", bind=True)
-def cut_clip_batch(self: Task[Any, Any], video_id: str, items: list[list[Any]], mode: str) -> None:
+def cut_clip_batch(
+    self: Task[Any, Any], video_id: str, items: list[list[Any]], mode: str, codec: str = "auto"
+) -> None:
     """Cut one batch; a failed cut (ffmpeg killed, disk full, ...) retries the batch,
     which cuts only the clips not yet registered; the last failure is recorded."""
     ctx = get_context()
@@ -178,7 +182,7 @@ def cut_clip_batch(self: Task[Any, Any], video_id: str, items: list[list[Any]], 
     try:
         with_retries(
             self,
-            lambda: clips.cut_plans(ctx, video_id, plans, mode),
+            lambda: clips.cut_plans(ctx, video_id, plans, mode, codec=codec),
             retry_on=(MediaToolError, *TRANSIENT),
             max_retries=ctx.settings.clip_retries,
         )

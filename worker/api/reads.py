@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Clip, Video
-from worker.errors import NotFoundError
+from worker.errors import NotFoundError, VidxError
+from worker.media.cut_codec import resolve as resolve_codec
 
 
 def video_row(session: Session, video_id: str) -> Video:
@@ -36,18 +37,45 @@ def clips_of(session: Session, video_id: str) -> Sequence[Clip]:
     ).all()
 
 
-def clip(session: Session, video_id: str, kind: str, index: int, mode: str | None) -> Clip:
-    """One clip; without `mode`, the one in the video's current clip mode, else any."""
+def current_request(video: Video) -> tuple[str, str]:
+    """(mode asked for, codec) of the video's current clip request."""
+    try:
+        codec = resolve_codec(video.clip_codec, video.video_codec, video.clip_mode)
+    except VidxError:  # a request that could not be cut: no clip matches it
+        codec = video.clip_codec
+    return video.clip_mode, codec
+
+
+def clip(
+    session: Session,
+    video_id: str,
+    kind: str,
+    index: int,
+    mode: str | None,
+    codec: str | None = None,
+) -> Clip:
+    """One clip: the one made for the video's current request (mode asked for, codec)
+    unless `mode` or `codec` ask for another; `mode` matches the mode asked for, or else
+    the mode that made the clip."""
     video = video_row(session, video_id)
     found = [
         c
         for c in session.scalars(
             select(Clip).where(Clip.video_id == video_id, Clip.kind == kind, Clip.seq == index)
         )
-        if mode is None or c.mode == mode
+        if (mode is None or mode in (c.requested_mode, c.mode))
+        and (codec is None or c.codec == codec)
     ]
     if not found:
-        in_mode = f" in {mode} mode" if mode else ""
-        raise NotFoundError(f"video {video_id} has no {kind} clip {index}{in_mode}")
-    found.sort(key=lambda c: (c.mode != video.clip_mode, c.mode))
+        asked = (f" in {mode} mode" if mode else "") + (f" as {codec}" if codec else "")
+        raise NotFoundError(f"video {video_id} has no {kind} clip {index}{asked}")
+    wanted_mode, wanted_codec = current_request(video)
+    found.sort(
+        key=lambda c: (
+            c.requested_mode != (mode or wanted_mode),
+            c.codec != (codec or wanted_codec),
+            c.requested_mode,
+            c.codec,
+        )
+    )
     return found[0]

@@ -101,13 +101,20 @@ class Face(Span):
     attributes: dict[str, object]
 
 
+_MODE_DOC = "the mode that made the clip: a smart cut that fell back is accurate"
+_CODEC_DOC = "the clip's video codec: h264 (MP4), prores (MOV), or copy mode's source codec"
+_NOTE_DOC = "e.g. why a smart cut fell back to accurate; null when there is nothing to say"
+
+
 class TimelineClip(BaseModel):
     kind: str
     index: int
     start_ms: int
     end_ms: int
     path: str
-    mode: str
+    mode: str = Field(description=_MODE_DOC)
+    codec: str = Field(description=_CODEC_DOC)
+    note: str | None = Field(description=_NOTE_DOC)
 
 
 class TimelineNote(BaseModel):
@@ -144,7 +151,10 @@ class ClipItem(BaseModel):
     index: int
     start_ms: int
     end_ms: int
-    mode: str
+    mode: str = Field(description=_MODE_DOC)
+    requested_mode: str = Field(description="the mode asked for (the url's ?mode=)")
+    codec: str = Field(description=_CODEC_DOC)
+    note: str | None = Field(description=_NOTE_DOC)
     drift_ms: int | None = Field(description="copy mode: how early the clip starts")
     url: str
 

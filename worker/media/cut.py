@@ -1,4 +1,5 @@
-"""Frame-accurate clips: re-encode [start_ms, end_ms) of a source to H.264/AAC MP4.
+"""Frame-accurate clips: re-encode [start_ms, end_ms) of a source: H.264/AAC in MP4, or
+ProRes/PCM in MOV (cut_codec.py says which, and with what settings).
 
 Which frames a range holds: a frame belongs to [start_ms, end_ms) when its start, in
 whole ms from the first frame (rounded half up, the media truth's convention), lies in
@@ -25,20 +26,19 @@ import ffmpeg
 
 from worker.errors import InputError, MediaToolError
 from worker.media import runner
+from worker.media.cut_codec import encoding
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.media.runner import run_ffmpeg
 from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up
 
-# Measured on shots of the test media (first and last frame vs. the source, RGB PSNR;
-# CPU seconds for a 7 s 1080p29.97 shot on this 2-core machine):
+# x264 preset, measured on shots of the test media (first and last frame vs. the source,
+# RGB PSNR; CPU seconds for a 7 s 1080p29.97 shot on this 2-core machine):
 #   faster/16  weakest shot 40.2 dB (noisy VFR phone picture): too close to 40 dB
 #   faster/13  42.0 dB, 9.4 s CPU      veryfast/12  41.4 dB, 6.0 s
 #   veryfast/11  42.2 dB, 5.9 s        superfast/11  46.7 dB, 4.0 s but 2-3x the bytes
-# veryfast/11 keeps faster/13's margin over 40 dB for a third less CPU, files ~25% larger.
-X264_PRESET = "veryfast"
-X264_CRF = 11
-AUDIO_KBPS_PER_CHANNEL = 64
+# veryfast/11 keeps faster/13's margin over 40 dB for a third less CPU, files ~25% larger
+# (the CRF: cut_codec.py).
 PREROLL_S = 1  # decode from this far before the cut so the AAC decoder has warmed up
 TIMEOUT_BASE_S = 300  # plus TIMEOUT_PER_CLIP_S per second of clip
 TIMEOUT_PER_CLIP_S = 20
@@ -52,6 +52,7 @@ class CutResult:
     duration_ms: Millis  # measured on the written file
     frame_count: int  # measured on the written file
     mode: str = "accurate"
+    codec: str = "h264"  # the clip's video codec (copy: the source's)
     # copy mode: how much earlier than an exact cut the clip starts (it starts on the
     # keyframe at or before the cut); 0 when the cut is on a keyframe, None otherwise
     drift_ms: int | None = None
@@ -67,9 +68,17 @@ class ExpectedClip:
 
 
 def cut_accurate(
-    src: Path, info: MediaInfo, start_ms: int, end_ms: int, out: Path, *, may_lose: int = 0
+    src: Path,
+    info: MediaInfo,
+    start_ms: int,
+    end_ms: int,
+    out: Path,
+    *,
+    may_lose: int = 0,
+    codec: str = "h264",
 ) -> CutResult:
-    """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`.
+    """Re-encode [start_ms, end_ms) of `src` (ms from its first frame) into `out`, in
+    `codec` (h264: MP4, prores: MOV; cut_codec.encoding).
 
     `may_lose`: frames of the range the source may fail to decode (decode errors found
     there, decode_errors.py); the clip may be short by at most that many, and says so."""
@@ -82,7 +91,7 @@ def cut_accurate(
     temp = temp_path(final)
     try:
         clip_s = (end_ms - start_ms) / 1000
-        command = _command(Path(src), info, start_ms, end_ms, temp)
+        command = _command(Path(src), info, start_ms, end_ms, temp, codec)
         run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
         written = verify_clip(temp, Path(src), expected, info, may_lose=may_lose)
         temp.replace(final)
@@ -96,6 +105,7 @@ def cut_accurate(
         end_ms=Millis(end_ms),
         duration_ms=written.duration_ms,
         frame_count=written.frame_count,
+        codec=codec,
         note=f"{lost} frame(s) of the source did not decode" if lost else None,
     )
 
@@ -118,7 +128,9 @@ def destination(out: Path) -> Path:
     return final
 
 
-def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path) -> list[str]:
+def _command(
+    src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path, codec: str
+) -> list[str]:
     first = Fraction(info.start_pts_ms + start_ms, 1000)  # source timeline, seconds
     end = Fraction(info.start_pts_ms + end_ms, 1000)
     half_ms = Fraction(1, 2000)
@@ -133,13 +145,11 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
         source["V:0"].trim(start=_s(first - half_ms), end=_s(end - half_ms)).setpts("PTS-STARTPTS")
     )
     streams: list[Any] = [video]
+    how = encoding(codec, info)
     options: dict[str, Any] = {
-        "format": "mp4",
+        "format": how.container,
         "movflags": "+faststart",
-        "c:v": "libx264",
-        "preset": X264_PRESET,
-        "crf": X264_CRF,
-        "pix_fmt": "yuv420p",  # 4:2:0 8-bit: what every player and Rekognition decode
+        **how.video,
         # keep each frame's own timestamp: VFR stays VFR, CFR stays regular
         "fps_mode": "passthrough",
     }
@@ -157,8 +167,7 @@ def _command(src: Path, info: MediaInfo, start_ms: int, end_ms: int, temp: Path)
             .filter("apad", whole_dur=_s(end - first))
         )
         streams.append(audio)
-        channels = info.audio_channels or 2
-        options |= {"c:a": "aac", "b:a": f"{AUDIO_KBPS_PER_CHANNEL * channels}k"}
+        options |= how.audio
     output = ffmpeg.output(*streams, ffmpeg_target(temp), **options)
     args: list[str] = output.global_args("-nostdin", "-v", "error", "-copyts").compile()
     return args

@@ -5,7 +5,8 @@ frame S, and reports how much earlier that is (drift: S - K in frames, and in ms
 between the two frames' starts). It takes, in decode order from K, the fewest packets
 that show every frame up to the range's end without a gap; with B-frames that can add
 a frame or two after the end (an anchor frame is stored before the B-frames shown
-before it), which the result's note states.
+before it), which the result's note states. ProRes (intra-only: every frame a keyframe,
+so no drift) is copied into MOV, with its PCM audio.
 
 How ffmpeg is driven, and why:
 - `-seek_timestamp 1 -ss T` with T = K's own timestamp rounded up to the microsecond:
@@ -39,6 +40,7 @@ from worker.media.cut import (
     ffmpeg_target,
     temp_path,
 )
+from worker.media.cut_codec import MOV_PCM, pcm_codec
 from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex, video_index
 from worker.media.mp4_boxes import Mp4Track, mp4_tracks
@@ -48,6 +50,9 @@ from worker.timecode import Millis, seconds_to_ms
 # What an MP4 file can carry (ffmpeg's mp4 muxer, as decoders expect them)
 MP4_VIDEO = {"h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video"}
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "flac", "opus"}
+# copied into MOV instead (cut_codec.suffix/container): intra-only, so every frame is a
+# keyframe and a copy starts exactly on the cut; PCM audio is copied along
+MOV_VIDEO = {"prores"}
 CLIPS_PER_RUN = 16  # two inputs a clip: well under the usual 1024 open files
 
 
@@ -80,7 +85,7 @@ def cut_copy_many(
     name, checked and renamed on its own; if the run fails, none of its clips is kept.
     """
     src = Path(src)
-    if info.video_codec not in MP4_VIDEO:
+    if info.video_codec not in MP4_VIDEO | MOV_VIDEO:
         raise MediaToolError(
             f"{src}: copy mode cannot put {info.video_codec} video into MP4 without "
             "re-encoding; use --mode accurate or smart"
@@ -139,7 +144,7 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
         written = [_verify(plan, src, info) for plan in plans]
         for plan, video in zip(plans, written, strict=True):
             plan.temp.replace(plan.final)
-            results.append(_result(plan, index, video))
+            results.append(_result(plan, index, video, info.video_codec))
     except BaseException:
         for plan in plans:
             plan.temp.unlink(missing_ok=True)
@@ -147,7 +152,7 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
     return results
 
 
-def _result(plan: _Plan, index: VideoIndex, written: Mp4Track) -> CutResult:
+def _result(plan: _Plan, index: VideoIndex, written: Mp4Track, codec: str) -> CutResult:
     extra = plan.keyframe + plan.packets - index.first_frame_from(plan.end_ms)
     return CutResult(
         path=plan.final,
@@ -156,6 +161,7 @@ def _result(plan: _Plan, index: VideoIndex, written: Mp4Track) -> CutResult:
         duration_ms=seconds_to_ms(written.duration),
         frame_count=written.samples,
         mode="copy",
+        codec=codec,
         drift_ms=index.ms(plan.first) - index.ms(plan.keyframe),
         drift_frames=plan.first - plan.keyframe,
         note=f"copy: ends {extra} frame(s) after the range (B-frame order)" if extra else None,
@@ -171,16 +177,20 @@ def _clip_args(
     limit = _video_limit(index, plan.keyframe, plan.packets, Fraction(seek, 1_000_000))
     inputs = media_input(src, *at, *limit)
     maps = ["-map", f"{first_input}:V:0", "-c:v", "copy"]
+    mov = info.video_codec in MOV_VIDEO
     if info.has_audio:
         # the same file opened again for its audio, seeked the same way so the two
         # keep their timing, and limited to the video's length
         inputs += media_input(src, *at, "-t", f"{float(plan.length):.6f}")
         maps += ["-map", f"{first_input + 1}:a:0"]
-        if info.audio_codec in MP4_AUDIO:
+        if info.audio_codec in MP4_AUDIO or (mov and info.audio_codec in MOV_PCM):
             maps += ["-c:a", "copy"]
+        elif mov:  # a PCM that MOV does not hold as is
+            maps += ["-c:a", pcm_codec(info)]
         else:  # e.g. PCM from a MOV: MP4 cannot hold it; AAC is cheap to encode
             maps += ["-c:a", "aac", "-b:a", f"{64 * (info.audio_channels or 2)}k"]
-    maps += ["-movflags", "+faststart", "-f", "mp4", ffmpeg_target(plan.temp)]
+    muxer = "mov" if mov else "mp4"
+    maps += ["-movflags", "+faststart", "-f", muxer, ffmpeg_target(plan.temp)]
     return inputs, maps
 
 

@@ -29,6 +29,7 @@ class MediaInfo:
     start_pts_ms: Millis  # first video frame's pts; reported times are relative to it
     # SMPTE label of the first frame from the file's timecode track or tag (`;`: drop-frame)
     start_timecode: str | None = None
+    video_profile: str | None = None  # ffprobe's name, e.g. "High", "Proxy", "HQ"
 
     @property
     def has_audio(self) -> bool:

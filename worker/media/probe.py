@@ -99,6 +99,7 @@ def probe(path: Path) -> MediaInfo:
         rotation=_rotation(video),
         video_codec=str(codec),
         pix_fmt=video.get("pix_fmt"),
+        video_profile=video.get("profile"),
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,

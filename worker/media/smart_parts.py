@@ -34,7 +34,8 @@ from pathlib import Path
 
 from worker.errors import MediaToolError
 from worker.media import runner
-from worker.media.cut import AUDIO_KBPS_PER_CHANNEL, PREROLL_S
+from worker.media.cut import PREROLL_S
+from worker.media.cut_codec import AUDIO_KBPS_PER_CHANNEL
 from worker.media.h264_match import SPEED_PRESET
 from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex

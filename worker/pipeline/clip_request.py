@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import NotFoundError, VidxError
+from worker.media.cut_codec import resolve
 
 
 class Planned(Protocol):
@@ -50,21 +51,47 @@ def set_clip_options(
             video.clip_keep_opening_credits = keep_opening_credits
 
 
-def prune_stale(ctx: AppContext, video_id: str, plans: Sequence[Planned], mode: str) -> list[str]:
-    """Drop clips of the planned kinds (and mode) that the plan no longer holds: a shot
-    merged away by a minimum length, a content clip whose start moved. Their files are
-    deleted when they lie in the video's own clips folder; clips cut to a user's `--out`
-    folder lose their rows only. Returns the paths of the rows dropped."""
+def requested_codec(ctx: AppContext, video_id: str) -> str:
+    """The codec the video's clips were last asked in (auto | h264 | prores)."""
+    with ctx.db.session() as s:
+        video = s.get(Video, video_id)
+        if video is None:
+            raise NotFoundError(f"no video {video_id}")
+        return video.clip_codec
+
+
+def resolved_codec(ctx: AppContext, video_id: str, mode: str, codec: str) -> str:
+    """The codec the video's clips come out in for this request (cut_codec.resolve), from
+    the codec recorded when the video was probed; refuses what the mode cannot give."""
+    with ctx.db.session() as s:
+        video = s.get(Video, video_id)
+        if video is None:
+            raise NotFoundError(f"no video {video_id}")
+        try:
+            return resolve(codec, video.video_codec, mode)
+        except VidxError as exc:
+            raise VidxError(f"{video.filename}: {exc}") from None
+
+
+def prune_stale(
+    ctx: AppContext, video_id: str, plans: Sequence[Planned], mode: str, codec: str | None = None
+) -> list[str]:
+    """Drop clips of the planned kinds (asked for in `mode`, and in `codec` unless None)
+    that the plan no longer holds: a shot merged away by a minimum length, a content clip
+    whose start moved. Their files are deleted when they lie in the video's own clips
+    folder; clips cut to a user's `--out` folder lose their rows only. Returns the paths
+    of the rows dropped."""
     wanted = {(p.kind, p.seq): (p.start_ms, p.end_ms) for p in plans}
     kinds = {p.kind for p in plans}
     own = (ctx.settings.clips_dir / video_id).resolve()
     dropped: list[str] = []
+    query = select(Clip).where(
+        Clip.video_id == video_id, Clip.requested_mode == mode, Clip.kind.in_(sorted(kinds))
+    )
+    if codec is not None:
+        query = query.where(Clip.codec == codec)
     with ctx.db.session() as s:
-        for clip in s.scalars(
-            select(Clip).where(
-                Clip.video_id == video_id, Clip.mode == mode, Clip.kind.in_(sorted(kinds))
-            )
-        ):
+        for clip in s.scalars(query):
             if wanted.get((clip.kind, clip.seq)) == (clip.start_ms, clip.end_ms):
                 continue
             dropped.append(clip.path)

@@ -16,6 +16,7 @@ from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import MediaToolError, NotFoundError, VidxError
 from worker.media.cut import CutResult
+from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 CLIP_KINDS = ("shots", "content")
 MODES = CUT_MODES
+CLIP_CODECS = CODECS
+DEFAULT_MODE = "smart"  # frame-exact; falls back to accurate per file, with a note
+DEFAULT_CODEC = "auto"
 # media re-encoded per task: accurate mode runs at roughly real time on 2 cores
 MAX_BATCH_MEDIA_MS = 15 * 60 * 1000
 # clips handed to the cutter at once, registered together (copy runs 16 to an ffmpeg run)
@@ -43,7 +47,10 @@ class ClipPlan:
     seq: int
     start_ms: int
     end_ms: int
-    filename: str
+    filename: str  # .mp4; a ProRes clip's is .mov (file_name)
+
+    def file_name(self, codec: str) -> str:
+        return str(Path(self.filename).with_suffix(suffix(codec)))
 
 
 def safe_stem(name: str) -> str:
@@ -88,15 +95,18 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
 
 
 def _existing(
-    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, target: Path
+    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, codec: str, target: Path
 ) -> Clip | None:
+    """The clip an earlier run made for this request (mode asked for, codec), if it is
+    still the plan's and on disk: a smart request that fell back to accurate is reused."""
     with ctx.db.session() as s:
         clip = s.scalar(
             select(Clip).where(
                 Clip.video_id == video_id,
                 Clip.kind == plan.kind,
                 Clip.seq == plan.seq,
-                Clip.mode == mode,
+                Clip.requested_mode == mode,
+                Clip.codec == codec,
             )
         )
     if clip is None or (clip.start_ms, clip.end_ms) != (plan.start_ms, plan.end_ms):
@@ -152,9 +162,10 @@ def clear_failure(ctx: AppContext, video_id: str) -> None:
             video.extra = {k: v for k, v in video.extra.items() if k != "clips_error"}
 
 
-def check_request(kinds: list[str], mode: str) -> None:
+def check_request(kinds: list[str], mode: str, codec: str = DEFAULT_CODEC) -> None:
     if mode not in MODES:
         raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
+    check_codec(codec)
     bad = [k for k in kinds if k not in CLIP_KINDS]
     if bad:
         raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
@@ -164,21 +175,24 @@ def cut_clips(
     ctx: AppContext,
     video_id: str,
     kinds: list[str],
-    mode: str = "accurate",
+    mode: str = DEFAULT_MODE,
     out: Path | None = None,
     *,
+    codec: str = DEFAULT_CODEC,
     min_length_ms: int | None = None,
     keep_opening_credits: bool | None = None,
     thumbnails: bool = False,
 ) -> list[Clip]:
     """Cut the clips asked for; the options given are stored on the video first (None:
-    as stored), and clips an earlier request made that this plan drops are removed."""
-    check_request(kinds, mode)
+    as stored), and clips an earlier request made that this plan drops are removed.
+    A codec the mode cannot give (copy keeps the source's) is refused before that."""
+    check_request(kinds, mode, codec)
+    resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
     clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
     plans = plan_clips(ctx, video_id, kinds)
-    clip_request.prune_stale(ctx, video_id, plans, mode)
+    clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
     clear_failure(ctx, video_id)
-    made = cut_plans(ctx, video_id, plans, mode, out)
+    made = cut_plans(ctx, video_id, plans, mode, out, codec)
     if thumbnails:
         thumbs.make_for_video(ctx, video_id)
     return made
@@ -188,10 +202,12 @@ def cut_plans(
     ctx: AppContext,
     video_id: str,
     plans: list[ClipPlan],
-    mode: str = "accurate",
+    mode: str = DEFAULT_MODE,
     out: Path | None = None,
+    codec: str = DEFAULT_CODEC,
 ) -> list[Clip]:
-    """Cut the planned clips (skipping ones already verified) and register each.
+    """Cut the planned clips (skipping ones already verified) and register each, in the
+    codec `codec` (auto | h264 | prores) resolves to for this source and mode.
 
     Clips still to cut go to the cutter CLIPS_PER_CALL at a time: copy and smart share
     ffmpeg runs inside a call (the batch speeds of benchmarks/README.md, "Clips"), and
@@ -200,6 +216,7 @@ def cut_plans(
     with ctx.db.session() as s:
         source = Path(s.get_one(Video, video_id).source)
     info = probe(source)
+    codec = resolve(codec, info.video_codec, mode)
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     upload_to = clip_upload.s3_target(ctx, video_id)
@@ -208,7 +225,7 @@ def cut_plans(
     made: dict[tuple[str, int], Clip] = {}
     todo: list[ClipPlan] = []
     for plan in plans:
-        existing = _existing(ctx, video_id, plan, mode, folder / plan.filename)
+        existing = _existing(ctx, video_id, plan, mode, codec, folder / plan.file_name(codec))
         if existing is None:
             todo.append(plan)
         else:  # a re-run keeps verified clips instead of cutting again
@@ -217,14 +234,14 @@ def cut_plans(
         damaged = notes_of(s, s.get_one(Video, video_id))
     for at in range(0, len(todo), CLIPS_PER_CALL):
         group = todo[at : at + CLIPS_PER_CALL]
-        cuts = [(p.start_ms, p.end_ms, folder / p.filename) for p in group]
+        cuts = [(p.start_ms, p.end_ms, folder / p.file_name(codec)) for p in group]
         lose = [_may_lose(p, damaged, info.fps) for p in group]
         try:
-            results = cut_clips_of(source, info, cuts, mode, lose)
+            results = cut_clips_of(source, info, cuts, mode, lose, codec)
         except MediaToolError as exc:
             raise _with_damage(damaged, group, exc) from None
         for plan, result in zip(group, results, strict=True):
-            clip = _register(ctx, video_id, plan, mode, result)
+            clip = _register(ctx, video_id, plan, mode, codec, result)
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
         rep.advance(len(made) / len(plans))
     return [made[(p.kind, p.seq)] for p in plans]
@@ -256,14 +273,21 @@ def _with_damage(
     return MediaToolError(f"{exc} (the source does not decode cleanly there: {'; '.join(hit)})")
 
 
-def _register(ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result: CutResult) -> Clip:
-    if result.note:  # e.g. smart mode falling back to accurate: say so
-        log.warning("%s: %s", result.path.name, result.note)
+def _register(
+    ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, codec: str, result: CutResult
+) -> Clip:
+    """Record the clip as made: the mode that made it (a smart cut that fell back is
+    accurate) and the note saying why, under the request's key (mode asked for, codec)."""
+    if result.note:
+        log.info("%s: %s", result.path.name, result.note)
     clip = Clip(
         video_id=video_id,
         kind=plan.kind,
         seq=plan.seq,
-        mode=mode,
+        mode=result.mode,
+        requested_mode=mode,
+        codec=codec,
+        note=result.note,
         start_ms=plan.start_ms,
         end_ms=plan.end_ms,
         duration_ms=result.duration_ms,

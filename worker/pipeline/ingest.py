@@ -66,6 +66,7 @@ def register(
     clip_mode: str,
     clip_min_length_ms: int = 0,
     clip_keep_opening_credits: bool = False,
+    clip_codec: str = "auto",
 ) -> Video:
     """Find or create the video row; a resubmission adds what it asks for."""
     info = inspected.info
@@ -94,6 +95,7 @@ def register(
             requested_features=sorted(set(features)),
             requested_clips=sorted(set(clips)),
             clip_mode=clip_mode,
+            clip_codec=clip_codec,
             clip_min_length_ms=clip_min_length_ms,
             clip_keep_opening_credits=clip_keep_opening_credits,
         )
@@ -110,6 +112,7 @@ def register(
         video.requested_clips = sorted(set(video.requested_clips) | set(clips))
         if clips:  # the latest request for clips says how to cut them
             video.clip_mode = clip_mode
+            video.clip_codec = clip_codec
             video.clip_min_length_ms = clip_min_length_ms
             video.clip_keep_opening_credits = clip_keep_opening_credits
     session.flush()

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 
+from models import Clip
 from worker.api import reads
 from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.files import RangeFileResponse, serve_file
@@ -23,6 +24,7 @@ MAX_INDEX = 2**31 - 1  # shot indexes are 32-bit INTEGER columns: larger is no s
 ClipKind = Literal["shot", "content"]
 ClipMode = Literal["copy", "accurate", "smart"]
 assert set(MODES) == {"copy", "accurate", "smart"}  # ClipMode follows the cutter's modes
+_MEDIA_TYPES = {".mov": "video/quicktime", ".mp4": "video/mp4"}
 
 
 def _file_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
@@ -41,16 +43,22 @@ def media(session: SessionDep, video_id: str) -> RangeFileResponse:
     return serve_file(reads.local_source(video), f"the media file of video {video_id}")
 
 
-def _clip_url(video_id: str, kind: str, index: int, mode: str, preferred: str) -> str:
-    url = f"/videos/{video_id}/clips/{kind}/{index}"
-    return url if mode == preferred else f"{url}?mode={mode}"
+def _clip_url(video_id: str, c: Clip, preferred: tuple[str, str]) -> str:
+    """The clip's download url; a clip made for another request than the video's current
+    one (mode asked for, codec) says which in its query."""
+    url = f"/videos/{video_id}/clips/{c.kind}/{c.seq}"
+    query = [f"mode={c.requested_mode}"] if c.requested_mode != preferred[0] else []
+    query += [f"codec={c.codec}"] if c.codec != preferred[1] else []
+    return f"{url}?{'&'.join(query)}" if query else url
 
 
 @router.get("/videos/{video_id}/clips", response_model=ClipList, responses=documented(404, 422))
 def clips(session: SessionDep, video_id: str) -> dict[str, Any]:
-    """The video's clips; `url` downloads one (a clip in another mode than the video's
-    current one has `?mode=` in its url)."""
-    preferred = reads.video_row(session, video_id).clip_mode
+    """The video's clips; `mode` is the mode that made each (a smart cut that fell back is
+    `accurate`, its `note` says why), `requested_mode` the one asked for. `url` downloads
+    one (a clip made for another request than the video's current one has `?mode=` and/or
+    `?codec=` in its url)."""
+    preferred = reads.current_request(reads.video_row(session, video_id))
     items = [
         {
             "kind": c.kind,
@@ -58,26 +66,41 @@ def clips(session: SessionDep, video_id: str) -> dict[str, Any]:
             "start_ms": c.start_ms,
             "end_ms": c.end_ms,
             "mode": c.mode,
+            "requested_mode": c.requested_mode,
+            "codec": c.codec,
+            "note": c.note,
             "drift_ms": c.drift_ms,
-            "url": _clip_url(video_id, c.kind, c.seq, c.mode, preferred),
+            "url": _clip_url(video_id, c, preferred),
         }
         for c in reads.clips_of(session, video_id)
     ]
     return {"items": items}
 
 
-@router.get("/videos/{video_id}/clips/{kind}/{index}", responses=_file_responses("video/mp4"))
+_CLIP_FILE = _file_responses("video/mp4") | {
+    200: {"description": "the clip", "content": {"video/mp4": {}, "video/quicktime": {}}}
+}
+
+
+@router.get("/videos/{video_id}/clips/{kind}/{index}", responses=_CLIP_FILE)
 @router.head("/videos/{video_id}/clips/{kind}/{index}", include_in_schema=False)
 def clip_file(
     session: SessionDep,
     video_id: str,
     kind: ClipKind,
     index: Annotated[int, PathParam(ge=0, le=MAX_INDEX)],
-    mode: Annotated[ClipMode | None, Query(description="default: the video's clip mode")] = None,
+    mode: Annotated[
+        ClipMode | None, Query(description="the mode asked for; default: the video's clip mode")
+    ] = None,
+    codec: Annotated[
+        str | None, Query(max_length=16, description="default: the video's clip codec")
+    ] = None,
 ) -> RangeFileResponse:
-    """One clip's MP4."""
-    c = reads.clip(session, video_id, kind, index, mode)
-    return serve_file(Path(c.path), f"{kind} clip {index} of video {video_id}", "video/mp4")
+    """One clip's file: MP4, or MOV for a ProRes clip."""
+    c = reads.clip(session, video_id, kind, index, mode, codec)
+    path = Path(c.path)
+    media_type = _MEDIA_TYPES.get(path.suffix.lower(), "video/mp4")
+    return serve_file(path, f"{kind} clip {index} of video {video_id}", media_type)
 
 
 @router.get(

@@ -40,7 +40,12 @@ class SubmitOptions(BaseModel):
     features: list[FeatureName] = Field(default=["segments"], min_length=1)
     engine: Literal["local", "aws"] | None = Field(None, description="default: VIDX_ENGINE")
     clips: list[Literal["shots", "content"]] = Field(default=[], description="clips to cut")
-    mode: Literal["copy", "accurate", "smart"] = "accurate"
+    mode: Literal["copy", "accurate", "smart"] = Field(
+        "smart", description="smart falls back to accurate per file (the clip's note says why)"
+    )
+    codec: Literal["auto", "h264", "prores"] = Field(
+        "auto", description="auto: ProRes stays ProRes (MOV), anything else H.264 (MP4)"
+    )
     min_length_ms: int = Field(0, ge=0, le=3_600_000, description="merge shorter shots")
     keep_opening_credits: bool = False
     force: bool = Field(False, description="start failed or expired jobs again")
@@ -99,6 +104,7 @@ def _submit(
         opts.force,
         min_length_ms=opts.min_length_ms,
         keep_opening_credits=opts.keep_opening_credits,
+        codec=opts.codec,
         enqueue=runner.enqueue if eager else None,
     )
     with ctx.db.session() as s:
@@ -170,7 +176,8 @@ _MULTIPART_FORM = {
         "features": {"type": "string", "default": "segments", "example": "segments,labels"},
         "engine": {"type": "string", "enum": ["local", "aws"]},
         "clips": {"type": "string", "default": "none", "example": "shots,content"},
-        "mode": {"type": "string", "enum": ["copy", "accurate", "smart"]},
+        "mode": {"type": "string", "enum": ["copy", "accurate", "smart"], "default": "smart"},
+        "codec": {"type": "string", "enum": ["auto", "h264", "prores"], "default": "auto"},
         "min_length_ms": {"type": "integer", "minimum": 0, "maximum": 3_600_000},
         "keep_opening_credits": {"type": "boolean"},
         "force": {"type": "boolean"},

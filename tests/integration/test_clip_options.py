@@ -161,6 +161,8 @@ def _row(video_id: str, seq: int, start: int, end: int, path: Path) -> Clip:
         kind="shot",
         seq=seq,
         mode="accurate",
+        requested_mode="accurate",
+        codec="h264",
         start_ms=start,
         end_ms=end,
         duration_ms=end - start,

@@ -300,12 +300,10 @@ def test_no_audio_clips_in_every_mode(tmp_path: Path) -> None:
             assert result.drift_frames == 0
 
 
-def test_prores_cannot_be_copied_and_smart_falls_back(tmp_path: Path) -> None:
+def test_prores_smart_falls_back(tmp_path: Path) -> None:
+    # as H.264 (cut_smart itself); ProRes clips of it: test_cut_codecs.py
     src, info, truth = load_source("synthetic/programme_prores.mov")
     shot = truth["shots"][1]
-    with pytest.raises(MediaToolError, match="copy mode cannot put prores video into MP4"):
-        cut_copy(src, info, shot["start_ms"], shot["end_ms"], tmp_path / "copy.mp4")
-    assert list(tmp_path.iterdir()) == []
     result = cut_smart(src, info, shot["start_ms"], shot["end_ms"], tmp_path / "smart.mp4")
     assert (result.mode, result.note) == (
         "accurate",
@@ -313,6 +311,19 @@ def test_prores_cannot_be_copied_and_smart_falls_back(tmp_path: Path) -> None:
     )
     assert result.frame_count == shot["end_frame_inclusive"] - shot["start_frame"] + 1
     assert streams_of(result.path)["video"]["codec_name"] == "h264"
+
+
+def test_copy_refuses_codecs_mp4_cannot_hold(tmp_path: Path) -> None:
+    src = tmp_path / "mjpeg.avi"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25",
+         "-t", "2", "-c:v", "mjpeg", str(src)],
+        check=True,
+    )  # fmt: skip
+    (tmp_path / "clips").mkdir()
+    with pytest.raises(MediaToolError, match="copy mode cannot put mjpeg video into MP4"):
+        cut_copy(src, probe(src), 0, 1000, tmp_path / "clips" / "copy.mp4")
+    assert list((tmp_path / "clips").iterdir()) == []
 
 
 def test_webm_is_copied_with_its_drift_and_smart_falls_back(tmp_path: Path) -> None:

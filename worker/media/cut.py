@@ -144,8 +144,10 @@ def _command(
     video = (
         source["V:0"].trim(start=_s(first - half_ms), end=_s(end - half_ms)).setpts("PTS-STARTPTS")
     )
-    streams: list[Any] = [video]
     how = encoding(codec, info)
+    if how.scale_flags:
+        video = video.filter("scale", flags=how.scale_flags).filter("format", how.video["pix_fmt"])
+    streams: list[Any] = [video]
     options: dict[str, Any] = {
         "format": how.container,
         "movflags": "+faststart",

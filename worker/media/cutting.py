@@ -72,7 +72,7 @@ def cut_clips(
         why = (
             f"video is {info.video_codec}, not H.264"
             if info.video_codec != "h264"
-            else f"{codec} clips are encoded whole (smart copies H.264 only)"
+            else "ProRes clips are encoded whole (smart copies H.264 only)"
         )
         return [_fallback(src, info, cut, n, codec, why) for cut, n in zip(cuts, lose, strict=True)]
     if mode == "smart" and not any(lose):

@@ -49,8 +49,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("videos", schema=None) as batch_op:
-        batch_op.drop_column("clip_codec")
+    # not a batch (a table copy on SQLite): dropping and re-creating `videos` there would
+    # cascade to every row that refers to it; SQLite >= 3.35 drops a column in place
+    op.drop_column("videos", "clip_codec")
     # before, a clip's mode was the one asked for, and there were no ProRes clips
     op.execute("DELETE FROM clips WHERE codec = 'prores'")
     op.execute("UPDATE clips SET mode = requested_mode")

@@ -18,6 +18,7 @@ from tests.conftest import make_context
 from tests.cut_support import streams_of
 from tests.integration.test_run import ok, vidx
 from worker.api import create_app
+from worker.media.probe import probe
 
 pytestmark = [
     pytest.mark.integration,
@@ -113,6 +114,15 @@ def test_a_second_smart_request_reuses_the_fallen_back_clips(indexed: Indexed) -
 
     table = vidx(["clips", video_id, "--at", "shots"], data)
     assert table.returncode == 0, table.stderr
+    # clips of other modes share the file names: a copy run replaces the files, and the
+    # smart request's rows no longer describe them, so the next smart run cuts again
+    copied = ok(vidx(["clips", video_id, "--at", "shots", "--mode", "copy", "--json"], data))
+    assert [c["path"] for c in copied["clips"]] == [r["path"] for r in before]
+    frames = [probe(Path(r["path"])).frame_count for r in before]
+    assert frames[1] > 60  # shot 1 (frames 75-134) copied from keyframe 0
+    ok(vidx(["clips", video_id, "--at", "shots", "--mode", "smart", "--json"], data))
+    assert [probe(Path(r["path"])).frame_count for r in before] == [75, 60, 50, 67]
+
     # a row per clip: kind, index, mode, codec, path, (note); the console may wrap it
     squashed = "".join(table.stdout.split())
     assert squashed.count("accurateh264/") == 4

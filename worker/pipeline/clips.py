@@ -111,7 +111,10 @@ def _existing(
         )
     if clip is None or (clip.start_ms, clip.end_ms) != (plan.start_ms, plan.end_ms):
         return None
-    return clip if Path(clip.path) == target and target.exists() else None
+    if Path(clip.path) != target or not target.is_file():
+        return None
+    # clips of other requests (modes) share its name: one cut since replaced the file
+    return clip if target.stat().st_size == clip.size_bytes else None
 
 
 def _hms(ms: int) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from models import JobState, Video
 from worker.context import AppContext
 from worker.engines.port import Feature
-from worker.errors import InputError, NotFoundError
+from worker.errors import InputError, VideoNotFoundError
 from worker.pipeline.collect import store_pages
 from worker.pipeline.jobs import internal_error, set_state
 from worker.results import ResultParseError, VideoMeta, parse_page
@@ -66,7 +66,7 @@ def import_pages(
         if video_id is not None:
             video = s.get(Video, video_id)
             if video is None:
-                raise NotFoundError(f"no video with id {video_id!r}")
+                raise VideoNotFoundError(video_id)
         else:
             video = _video_from_pages(s.get(Video, f"i{digest[:15]}"), digest, paths[0], meta)
             s.add(video)

@@ -299,6 +299,11 @@ def _status(status: str, message: str | None) -> Callable[[Path, AppContext], Re
     return build
 
 
+def _no_job_status(tmp: Path, ctx: AppContext) -> Refusal:
+    path = write(tmp, "nostatus.json", {"VideoMetadata": labels_meta(), "Labels": []})
+    return Refusal(Feature.LABELS, [path], path.name, "no JobStatus")
+
+
 def _video_duration(tmp: Path, ctx: AppContext) -> Refusal:
     seg = import_pages(ctx, Feature.SEGMENTS, [FIXTURES / SEGMENTS])  # 260040 ms 640x360
     page = load(MODERATION)
@@ -353,6 +358,7 @@ REFUSALS = {
     "another-job": _another_job,
     "failed": _status("FAILED", "Unsupported codec/format."),
     "in-progress": _status("IN_PROGRESS", None),
+    "no-job-status": _no_job_status,
     "video-duration": _video_duration,
     "video-size": _video_size,
     "other-video": _other_video,

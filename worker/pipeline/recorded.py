@@ -137,7 +137,9 @@ def read(path: Path, feature: Feature) -> Recorded:
     if not isinstance(page, dict):
         raise InputError(path, f"not a Get* response: a JSON {type(page).__name__}")
     _check_kind(path, page, feature)
-    status = page.get("JobStatus")
+    if "JobStatus" not in page:
+        raise InputError(path, f"not a whole {OPERATION[feature]} response: no JobStatus")
+    status = page["JobStatus"]
     if status != "SUCCEEDED":
         why = f" ({page['StatusMessage']})" if page.get("StatusMessage") else ""
         raise InputError(path, f"the recorded job is {status}{why}, not SUCCEEDED")

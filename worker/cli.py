@@ -608,10 +608,16 @@ def import_cmd(
     ),
     feature: str = typer.Option(..., "--feature", help="segments, labels, moderation or faces"),
     video: str | None = typer.Option(None, "--video", metavar="ID", help="attach to this video"),
+    name: str | None = typer.Option(
+        None, "--name", help="the video's file name (default: the S3 object's)"
+    ),
     fmt: str = _format_option(),
     as_json: bool = _json_alias(),
 ) -> None:
-    """Load recorded Rekognition Get* pages into the store (no media file needed)."""
+    """Load recorded Rekognition Get* pages into the store (no media file needed).
+
+    Only a whole response is accepted: every page of one SUCCEEDED job of that Get*
+    operation, in order; with --video, of a video of the same duration and frame size."""
     from worker.pipeline.importer import import_pages
     from worker.service import ensure_schema, parse_features
 
@@ -622,7 +628,7 @@ def import_cmd(
     as_json = _wants_json(fmt, as_json)
     ctx = get_context()
     ensure_schema(ctx)
-    done = import_pages(ctx, feat, pages, _video_id(ctx, video) if video else None)
+    done = import_pages(ctx, feat, pages, _video_id(ctx, video) if video else None, name)
     if as_json:
         _print_json({"video_id": done.video_id, "items": done.items})
     else:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.conftest import FIXTURES, RECORDED, REPO, make_context
+from tests.conftest import RECORDED, REPO, make_context
+from tests.import_support import whole
 from tests.integration.test_run import ok, vidx
 from tests.terminal import run_on_terminal, screen
 from worker.cli import app
@@ -128,7 +129,7 @@ def test_every_read_command_prints_json(
     assert [(c["kind"], c["start_ms"], c["end_ms"]) for c in clips["clips"]] == [
         ("content", 0, 10_000)
     ]
-    page = str(FIXTURES / RECORDED[3][0])
+    page = str(whole(RECORDED[3][0], tmp_path))  # the recording as a whole response
     imported = ok(vidx(["import", "--feature", "labels", page, "--format", "json"], tmp_path))
     assert imported["video_id"].startswith("i")
     queued = vidx_env(  # an in-memory broker: the queued task goes nowhere

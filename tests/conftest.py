@@ -61,6 +61,9 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+    for item in items:  # `-m "not slow"`: a quick loop without the long modules
+        if item.nodeid.partition("::")[0] in rank:
+            item.add_marker(pytest.mark.slow)
 
 
 def _pg_available() -> bool:

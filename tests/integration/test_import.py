@@ -379,7 +379,10 @@ def test_refused_by_the_service(ctx: AppContext, tmp_path: Path, case: str) -> N
 
 
 @pytest.mark.parametrize("case", REFUSALS)
-def test_refused_by_the_cli(ctx: AppContext, tmp_path: Path, case: str) -> None:
+def test_refused_by_the_cli(sqlite_ctx: AppContext, tmp_path: Path, case: str) -> None:
+    # the service test above covers both databases; this one the CLI's answer (one process
+    # per case, so on one database only)
+    ctx = sqlite_ctx
     r = REFUSALS[case](tmp_path, ctx)
     before = counts(ctx)
     env = clean_env(

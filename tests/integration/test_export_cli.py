@@ -17,8 +17,10 @@ import opentimelineio as otio
 import pytest
 import webvtt
 
+from models import Video
 from tests.conftest import FIXTURES, RECORDED, make_context
 from tests.export_support import frame_of_timecode, parse_edl, vtt_ms
+from tests.import_support import metadata_of, whole
 from tests.integration.test_run import vidx
 from worker.context import AppContext
 from worker.export import FORMATS, render
@@ -49,8 +51,10 @@ def indexed(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         ids[name] = summary["video_id"]
     # in this process: the CLI's import is tested elsewhere, and each `vidx` start costs ~1 s
     ctx = make_context(data)
+    with ctx.db.session() as s:  # import takes only results of the video's own size
+        meta = metadata_of(s.get_one(Video, ids[VIDEOS[0]]))
     for rel, feature, _ in RECORDED[1:]:
-        import_pages(ctx, feature, [FIXTURES / rel], ids[VIDEOS[0]])
+        import_pages(ctx, feature, [whole(rel, data / "pages", meta)], ids[VIDEOS[0]])
     with ctx.db.session() as s:
         docs = {name: timeline(s, vid) for name, vid in ids.items()}
     yield {"data": data, "ids": ids, "docs": docs}
@@ -168,14 +172,16 @@ def test_bad_format_and_failed_export_write_nothing(indexed: dict[str, Any]) -> 
     assert sorted(p.name for p in data.iterdir() if p.name.startswith(".keep")) == []
 
 
-def test_exports_from_each_database(ctx: AppContext) -> None:
+def test_exports_from_each_database(ctx: AppContext, tmp_path: Path) -> None:
     """Recorded Rekognition results read from SQLite and PostgreSQL and exported. Their
     shots carry times and SMPTE but no frame numbers: the EDL's source timecodes must be
     Rekognition's own StartTimecodeSMPTE."""
     seg_page = json.loads((FIXTURES / RECORDED[0][0]).read_text())
     seg = import_pages(ctx, RECORDED[0][1], [FIXTURES / RECORDED[0][0]])
+    with ctx.db.session() as s:  # the other recordings are of other videos
+        meta = metadata_of(s.get_one(Video, seg.video_id))
     for rel, feature, _ in RECORDED[1:]:
-        import_pages(ctx, feature, [FIXTURES / rel], seg.video_id)
+        import_pages(ctx, feature, [whole(rel, tmp_path, meta)], seg.video_id)
     with ctx.db.session() as s:
         doc = timeline(s, seg.video_id)
     assert doc["shots"] and doc["labels"] and doc["faces"] and doc["moderation"]

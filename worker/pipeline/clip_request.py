@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import NotFoundError, VidxError
+from worker.errors import VideoNotFoundError, VidxError
 from worker.media.cut_codec import resolve
 
 
@@ -44,7 +44,7 @@ def set_clip_options(
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         if min_length_ms is not None:
             video.clip_min_length_ms = min_length_ms
         if keep_opening_credits is not None:
@@ -56,7 +56,7 @@ def requested_codec(ctx: AppContext, video_id: str) -> str:
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         return video.clip_codec
 
 
@@ -66,7 +66,7 @@ def resolved_codec(ctx: AppContext, video_id: str, mode: str, codec: str) -> str
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         try:
             return resolve(codec, video.video_codec, mode)
         except VidxError as exc:

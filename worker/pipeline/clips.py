@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import MediaToolError, NotFoundError, VidxError
+from worker.errors import MediaToolError, VideoNotFoundError, VidxError
 from worker.media.cut import CutResult
 from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
@@ -63,7 +63,7 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
@@ -224,7 +224,7 @@ def cut_plans(
     folder.mkdir(parents=True, exist_ok=True)
     upload_to = clip_upload.s3_target(ctx, video_id)
     rep = reporter()
-    rep.step("clips", total=1.0)
+    rep.count("clips", len(plans))  # goes on when a batch before this one opened it
     made: dict[tuple[str, int], Clip] = {}
     todo: list[ClipPlan] = []
     for plan in plans:
@@ -233,6 +233,7 @@ def cut_plans(
             todo.append(plan)
         else:  # a re-run keeps verified clips instead of cutting again
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, existing)
+    rep.add(len(made))
     with ctx.db.session() as s:
         damaged = notes_of(s, s.get_one(Video, video_id))
     for at in range(0, len(todo), CLIPS_PER_CALL):
@@ -246,7 +247,7 @@ def cut_plans(
         for plan, result in zip(group, results, strict=True):
             clip = _register(ctx, video_id, plan, mode, codec, result)
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
-        rep.advance(len(made) / len(plans))
+        rep.add(len(group))
     return [made[(p.kind, p.seq)] for p in plans]
 
 

@@ -100,10 +100,6 @@ def register(
             clip_keep_opening_credits=clip_keep_opening_credits,
         )
         session.add(video)
-    # same bytes, same timecode; this fills rows registered before it was probed
-    video.start_timecode = info.start_timecode
-    if inspected.decode is not None:
-        video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     else:
         # the file may have moved; keep a readable source and the union of requests
         if not Path(video.source).exists():
@@ -115,5 +111,9 @@ def register(
             video.clip_codec = clip_codec
             video.clip_min_length_ms = clip_min_length_ms
             video.clip_keep_opening_credits = clip_keep_opening_credits
+    # same bytes, same timecode; this fills rows registered before it was probed
+    video.start_timecode = info.start_timecode
+    if inspected.decode is not None:
+        video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     session.flush()
     return video

@@ -6,6 +6,7 @@ clips a request reuses (keyed on the mode asked for and the codec)."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.conftest import make_context
 from tests.cut_support import streams_of
 from tests.integration.test_run import ok, vidx
 from worker.api import create_app
+from worker.context import AppContext
 from worker.media.probe import probe
 
 pytestmark = [
@@ -209,3 +211,39 @@ def test_bad_codec_requests_are_one_line_and_change_nothing(
     bad = vidx(["run", str(src), "--codec", "av1"], tmp_path)
     assert bad.returncode != 0 and "unknown clip codec 'av1'" in bad.stderr
     assert not (tmp_path / "vidx.db").exists() and not (tmp_path / "clips").exists()
+
+
+def test_the_api_takes_the_codec_and_refuses_what_cannot_be(
+    sqlite_ctx: AppContext, media: Path
+) -> None:
+    src = media / "synthetic" / "programme_prores.mov"
+
+    def post(**form: str) -> Any:
+        with src.open("rb") as fh:
+            return client.post("/videos", files={"file": (src.name, fh)}, data=form)
+
+    with TestClient(create_app(sqlite_ctx)) as client:
+        bad = post(clips="shots", codec="vp9")
+        assert bad.status_code == 422 and "codec" in bad.text
+        refused = post(clips="shots", mode="copy", codec="h264")
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].endswith(
+            "programme_prores.mov: copy mode keeps the source's prores video; "
+            "--codec h264 needs --mode accurate or smart"
+        )
+        assert not list((sqlite_ctx.settings.data_dir / "uploads").rglob("*.mov"))
+
+        done = post(clips="shots", codec="h264")
+        assert done.status_code == 202, done.text
+        video_id = done.json()["video_id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/videos/{video_id}").json()["status"] == "PROCESSING":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert client.get(f"/videos/{video_id}").json()["status"] == "INDEXED"
+        items = client.get(f"/videos/{video_id}/clips").json()["items"]
+        assert {(c["mode"], c["requested_mode"], c["codec"], c["note"]) for c in items} == {
+            ("accurate", "smart", "h264", PRORES_NOTE)
+        }
+        assert items[0]["url"] == f"/videos/{video_id}/clips/shot/0"
+        assert client.get(items[0]["url"]).headers["content-type"] == "video/mp4"

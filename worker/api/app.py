@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from worker import viewer
-from worker.api import problems
+from worker.api import docs, problems
 from worker.api.background import InProcessRunner
 from worker.api.routes import detections, media, submit, videos
 from worker.api.schemas import Timeline
@@ -83,10 +83,13 @@ def create_app(context: AppContext | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,  # operationId: the function
+        docs_url=None,  # served offline by worker/api/docs.py instead of from a CDN
+        redoc_url=None,
     )
     app.state.context = ctx
     app.state.runner = runner
     problems.install(app)
+    docs.install(app)
     for module in (videos, media, detections, submit):
         app.include_router(module.router)
     app.include_router(viewer.router)

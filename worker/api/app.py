@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from worker import viewer
 from worker.api import docs, problems
 from worker.api.background import InProcessRunner
-from worker.api.routes import detections, media, submit, videos
+from worker.api.routes import delete, detections, media, submit, videos
 from worker.api.schemas import Timeline
 from worker.context import AppContext, get_context, use_context
 
@@ -90,7 +90,7 @@ def create_app(context: AppContext | None = None) -> FastAPI:
     app.state.runner = runner
     problems.install(app)
     docs.install(app)
-    for module in (videos, media, detections, submit):
+    for module in (videos, media, detections, submit, delete):
         app.include_router(module.router)
     app.include_router(viewer.router)
     return app

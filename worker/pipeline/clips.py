@@ -19,7 +19,7 @@ from worker.media.cut import CutResult
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
-from worker.pipeline import clip_request, clip_upload, thumbs
+from worker.pipeline import clip_request, clip_upload, gone, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
 from worker.pipeline.timeline import content_range
 from worker.progress import reporter
@@ -57,6 +57,8 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
         video = s.get(Video, video_id)
         if video is None:
             raise NotFoundError(f"no video {video_id}")
+        if gone.is_deleting(video):
+            raise gone.VideoDeletedError(video_id)
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
@@ -137,10 +139,14 @@ def batches(
     return out
 
 
-def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
+def record_failure(ctx: AppContext, video_id: str, message: str) -> bool:
+    """Keep the failure on the video for `status`; False when the video was deleted."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
+        video = s.get(Video, video_id)
+        if video is None or gone.is_deleting(video):
+            return False
         video.extra = {**video.extra, "clips_error": message[:2000]}
+    return True
 
 
 def clear_failure(ctx: AppContext, video_id: str) -> None:
@@ -198,7 +204,7 @@ def cut_plans(
     each call's clips are registered before the next starts, so a failure later on
     keeps the verified ones and a retry only cuts what is missing."""
     with ctx.db.session() as s:
-        source = Path(s.get_one(Video, video_id).source)
+        source = Path(gone.live_video(s, video_id).source)
     info = probe(source)
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -272,6 +278,11 @@ def _register(ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result:
         path=str(result.path),
         size_bytes=result.path.stat().st_size,
     )
-    with ctx.db.session() as s:
-        upsert_clip(s, clip)
+    try:
+        with ctx.db.session() as s:
+            gone.live_video(s, video_id, lock=True)  # a delete begun meanwhile: no row
+            upsert_clip(s, clip)
+    except gone.VideoDeletedError:
+        gone.discard_made(ctx, video_id, result.path)
+        raise
     return clip

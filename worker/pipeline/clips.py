@@ -209,8 +209,6 @@ def cut_plans(
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     upload_to = clip_upload.s3_target(ctx, video_id)
-    rep = reporter()
-    rep.step("clips", total=1.0)
     made: dict[tuple[str, int], Clip] = {}
     todo: list[ClipPlan] = []
     for plan in plans:
@@ -220,7 +218,9 @@ def cut_plans(
         else:  # a re-run keeps verified clips instead of cutting again
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, existing)
     with ctx.db.session() as s:
-        damaged = notes_of(s, s.get_one(Video, video_id))
+        damaged = notes_of(s, gone.live_video(s, video_id))
+    rep = reporter()
+    rep.step("clips", total=1.0)
     for at in range(0, len(todo), CLIPS_PER_CALL):
         group = todo[at : at + CLIPS_PER_CALL]
         cuts = [(p.start_ms, p.end_ms, folder / p.filename) for p in group]
@@ -229,9 +229,14 @@ def cut_plans(
             results = cut_clips_of(source, info, cuts, mode, lose)
         except MediaToolError as exc:
             raise _with_damage(damaged, group, exc) from None
-        for plan, result in zip(group, results, strict=True):
-            clip = _register(ctx, video_id, plan, mode, result)
-            made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
+        try:
+            for plan, result in zip(group, results, strict=True):
+                clip = _register(ctx, video_id, plan, mode, result)
+                made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
+        except gone.VideoDeletedError:  # deleted while they were cut: none of them stays
+            for result in results:
+                gone.discard_made(ctx, video_id, result.path)
+            raise
         rep.advance(len(made) / len(plans))
     return [made[(p.kind, p.seq)] for p in plans]
 
@@ -278,11 +283,7 @@ def _register(ctx: AppContext, video_id: str, plan: ClipPlan, mode: str, result:
         path=str(result.path),
         size_bytes=result.path.stat().st_size,
     )
-    try:
-        with ctx.db.session() as s:
-            gone.live_video(s, video_id, lock=True)  # a delete begun meanwhile: no row
-            upsert_clip(s, clip)
-    except gone.VideoDeletedError:
-        gone.discard_made(ctx, video_id, result.path)
-        raise
+    with ctx.db.session() as s:
+        gone.live_video(s, video_id, lock=True)  # a delete begun meanwhile: no row
+        upsert_clip(s, clip)
     return clip

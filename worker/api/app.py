@@ -84,7 +84,7 @@ def create_app(context: AppContext | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,  # operationId: the function
         docs_url=None,  # served offline by worker/api/docs.py instead of from a CDN
-        redoc_url=None,
+        redoc_url=None,  # off: ReDoc fetches its logo from a CDN (docs.py)
     )
     app.state.context = ctx
     app.state.runner = runner

@@ -217,23 +217,26 @@ def _s3_folders(
         if video.s3_bucket:
             plan.kept.append(f"s3://{video.s3_bucket}/{video.s3_key} (the video's own object)")
         return []
-    buckets = {video.s3_bucket} | {parse_s3_uri(c.s3_uri)[0] for c in clips if c.s3_uri}
+    buckets = {parse_s3_uri(c.s3_uri)[0] for c in clips if c.s3_uri}
+    if video.s3_bucket:
+        buckets.add(video.s3_bucket)
     if any(j.engine == "aws" for j in jobs) and ctx.settings.s3_bucket:
         buckets.add(ctx.settings.s3_bucket)  # an upload whose row update was lost
+    if not buckets:
+        plan.notes.append("nothing of this video in S3 (it was not analysed on AWS)")
+        return []
     prefixes = {video_folder(ctx.settings.s3_prefix, video.sha256)}
     mark = f"{video.sha256}/"
     if video.s3_key and mark in video.s3_key:  # uploaded under another VIDX_S3_PREFIX
         prefixes.add(video.s3_key[: video.s3_key.index(mark) + len(mark)])
     out: list[tuple[str, str]] = []
-    for bucket in sorted(b for b in buckets if b):
+    for bucket in sorted(buckets):
         for prefix in sorted(prefixes):
             other = _other_reader(s, video.id, bucket, prefix)
             if other is None:
                 out.append((bucket, prefix))
             else:
                 plan.kept.append(f"s3://{bucket}/{prefix} (video {other} reads from it)")
-    if not out and not plan.kept:
-        plan.notes.append("nothing of this video in S3 (it was not analysed on AWS)")
     return out
 
 

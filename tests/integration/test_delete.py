@@ -170,8 +170,9 @@ def test_the_users_file_and_a_kept_upload_stay(context: AppContext, tmp_path: Pa
     user_file = tmp_path / "mine.mp4"
     shutil.copyfile(SHORT, user_file)
     vid = index(ctx, user_file)
-    done = delete_video(ctx, vid)
+    done = delete_video(ctx, vid, remote=True)  # never on AWS: no S3 request is made
     assert user_file.is_file() and rows_of(ctx, vid)["videos"] == 0
+    assert done.notes == ["nothing of this video in S3 (it was not analysed on AWS)"]
     assert done.kept == [
         f"{user_file.resolve()} (the source file: vidx never deletes a user's file)"
     ]

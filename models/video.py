@@ -34,6 +34,8 @@ class Video(Base):
     audio_channels: Mapped[int | None] = mapped_column(Integer)
     audio_sample_rate: Mapped[int | None] = mapped_column(Integer)
     start_pts_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # the file's timecode at its first frame (`10:00:00:00`, `01:00:00;00` drop-frame); NULL: none
+    start_timecode: Mapped[str | None] = mapped_column(String(16))
     # where the Rekognition engine reads the video (uploaded, or given as s3://)
     s3_bucket: Mapped[str | None] = mapped_column(String(255))
     s3_key: Mapped[str | None] = mapped_column(Text)

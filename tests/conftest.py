@@ -28,6 +28,32 @@ RECORDED = [
 ]
 PG_URL = os.environ.get("VIDX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
+# The longest modules first (measured with --durations), so that `./scripts/test`'s
+# `-n 2 --dist loadfile` hands them out at the start and never ends with one worker alone
+# on a long file; the rest keep their order. Module-scoped fixtures are unaffected: a
+# module's tests stay together.
+LONGEST_FIRST = (
+    "tests/reliability/test_broker_outage.py",
+    "tests/reliability/test_items.py",
+    "tests/integration/test_run.py",
+    "tests/reliability/test_held.py",
+    "tests/integration/test_damaged_inputs.py",
+    "tests/integration/test_rekognition_flow.py",
+    "tests/integration/test_worker_e2e.py",
+    "tests/integration/test_reference_inputs.py",
+    "tests/integration/test_cut_modes.py",
+    "tests/integration/test_viewer_browser.py",
+    "tests/integration/test_delivery_faults.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+    for item in items:  # `-m "not slow"`: a quick loop without the long modules
+        if item.nodeid.partition("::")[0] in rank:
+            item.add_marker(pytest.mark.slow)
+
 
 def _pg_available() -> bool:
     try:

@@ -33,6 +33,8 @@ def make_doc(
     faces: Sequence[tuple[int, int, float]] = (),
     source: str = "/media/film.mov",
     video_id: str = "0123456789abcdef",
+    start_timecode: str | None = None,
+    audio_channels: int | None = None,
 ) -> dict[str, Any]:
     """A vidx.timeline/1 document; shots as (start_frame, end_frame inclusive)."""
     last = max((e for _, e in shots), default=-1)
@@ -48,6 +50,8 @@ def make_doc(
             "frame_count": count,
             "width": 1920,
             "height": 1080,
+            "start_timecode": start_timecode,
+            "audio_channels": audio_channels,
         },
         "features": {"segments": {"status": "SUCCEEDED", "engine": "local", "model_version": "t"}},
         "shots": [
@@ -126,6 +130,7 @@ class EdlEvent:
     rec_in: str
     rec_out: str
     comments: tuple[str, ...]
+    aud: str | None = None  # the channels 3/4 line (`AUD  3    4`) after the event
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,9 @@ EVENT = re.compile(
 )
 
 
+AUD = re.compile(r"AUD  3(    4)?")
+
+
 def parse_edl(text: str) -> Edl:
     """A small strict CMX3600 reader: header, cut events, their comment lines."""
     lines = text.splitlines()
@@ -153,6 +161,10 @@ def parse_edl(text: str) -> Edl:
             continue
         if line.startswith("* "):
             events[-1] = replace(events[-1], comments=(*events[-1].comments, line))
+            continue
+        if AUD.fullmatch(line):
+            assert events[-1].aud is None and not events[-1].comments, line
+            events[-1] = replace(events[-1], aud=line)
             continue
         m = EVENT.fullmatch(line)
         assert m is not None, f"not a CMX3600 event line: {line!r}"

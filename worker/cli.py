@@ -463,9 +463,15 @@ def import_cmd(
     pages: list[Path] = typer.Argument(..., help="recorded Get* response JSON files, in order"),
     feature: str = typer.Option(..., "--feature", help="segments, labels, moderation or faces"),
     video: str | None = typer.Option(None, "--video", help="attach to this video id"),
+    name: str | None = typer.Option(
+        None, "--name", help="the video's file name (default: the S3 object's)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Load recorded Rekognition Get* pages into the store (no media file needed)."""
+    """Load recorded Rekognition Get* pages into the store (no media file needed).
+
+    Only a whole response is accepted: every page of one SUCCEEDED job of that Get*
+    operation, in order; with --video, of a video of the same duration and frame size."""
     from worker.pipeline.importer import import_pages
     from worker.service import ensure_schema, parse_features
 
@@ -475,7 +481,7 @@ def import_cmd(
     feat = feats[0]
     ctx = get_context()
     ensure_schema(ctx)
-    done = import_pages(ctx, feat, pages, video)
+    done = import_pages(ctx, feat, pages, video, name)
     if as_json:
         _print_json({"video_id": done.video_id, "items": done.items})
     else:

@@ -228,6 +228,8 @@ def timeline(session: Session, video_id: str) -> dict[str, Any]:
             "frame_count": video.frame_count,
             "width": video.width,
             "height": video.height,
+            "start_timecode": video.start_timecode,
+            "audio_channels": video.audio_channels,
         },
         "features": {
             j.feature: {"status": j.state, "engine": j.engine, "model_version": j.model_version}

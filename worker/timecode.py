@@ -59,10 +59,14 @@ def _drop_per_minute(fps: Fraction) -> int:
     return 2 if nominal_rate(fps) == 30 else 4
 
 
-def smpte(frame: int, fps: Fraction) -> str:
-    """SMPTE timecode of a frame: HH:MM:SS:FF, or HH:MM:SS;FF drop-frame at 29.97/59.94."""
+def smpte(frame: int, fps: Fraction, drop: bool | None = None) -> str:
+    """SMPTE timecode of a frame: HH:MM:SS:FF, or HH:MM:SS;FF drop-frame.
+
+    `drop` None: drop-frame at 29.97/59.94 (the usual count there), non-drop otherwise;
+    False counts a 29.97 source non-drop at 30 (what its own timecode track may say).
+    """
     nominal = nominal_rate(fps)
-    drop = is_drop_frame(fps)
+    drop = is_drop_frame(fps) if drop is None else drop and is_drop_frame(fps)
     if drop:
         drop_per_min = _drop_per_minute(fps)
         frames_per_10min = nominal * 600 - drop_per_min * 9
@@ -85,15 +89,28 @@ def frame_of_smpte(code: str, fps: Fraction) -> int:
     The separator must match the rate: ';' (or ',') for drop-frame rates, ':' (or '.')
     otherwise; a drop-frame label that does not exist (e.g. 00:01:00;00) is refused.
     """
+    frame, drop = read_timecode(code, fps)
+    if drop != is_drop_frame(fps):
+        kind = "drop-frame" if is_drop_frame(fps) else "non-drop-frame"
+        raise ValueError(f"timecode {code!r} does not use the {kind} separator for {fps} fps")
+    return frame
+
+
+def read_timecode(code: str, fps: Fraction) -> tuple[int, bool]:
+    """(frames counted from 00:00:00:00, drop-frame?) of a timecode label as a file's
+    timecode track gives it: the separator says how it counts (';' or ',' drop-frame,
+    ':' or '.' non-drop), so a 29.97 file may count either way; drop-frame at any other
+    rate, an out-of-range field or a label drop-frame skips is a ValueError."""
     m = _SMPTE.fullmatch(code.strip())
     if m is None:
         raise ValueError(f"not an SMPTE timecode: {code!r} (expected HH:MM:SS:FF)")
     hh, mm, ss, ff = (int(m.group(i)) for i in (1, 2, 3, 5))
     nominal = nominal_rate(fps)
-    drop = is_drop_frame(fps)
-    if (m.group(4) in ";,") != drop:
-        kind = "drop-frame" if drop else "non-drop-frame"
-        raise ValueError(f"timecode {code!r} does not use the {kind} separator for {fps} fps")
+    drop = m.group(4) in ";,"
+    if drop and not is_drop_frame(fps):
+        raise ValueError(
+            f"timecode {code!r} uses the drop-frame separator, which {fps} fps does not have"
+        )
     if mm > 59 or ss > 59 or ff >= nominal:
         raise ValueError(f"timecode {code!r} is out of range at {fps} fps")
     minutes = hh * 60 + mm
@@ -103,7 +120,7 @@ def frame_of_smpte(code: str, fps: Fraction) -> int:
         if ss == 0 and ff < dropped and mm % 10 != 0:
             raise ValueError(f"timecode {code!r} is a label drop-frame skips")
         frame -= dropped * (minutes - minutes // 10)
-    return frame
+    return frame, drop
 
 
 def format_hms(ms: int) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import FIXTURES, MEDIA, RECORDED, context_on
+from tests.conftest import MEDIA, RECORDED, context_on
+from tests.import_support import whole
 from worker.api import create_app
 from worker.context import AppContext
 from worker.engines.port import Feature
@@ -53,7 +54,7 @@ def api(
         ctx = stack.enter_context(context_on(request.param, tmp, pg_ok, "api"))
         url = ctx.settings.effective_database_url
         imported = {
-            feature: import_pages(ctx, feature, [FIXTURES / rel]).video_id
+            feature: import_pages(ctx, feature, [whole(rel, tmp / "pages")]).video_id
             for rel, feature, _ in RECORDED
         }
         video_id = submit(ctx, SHORT, [Feature.SEGMENTS], "local", [], "copy").video_id

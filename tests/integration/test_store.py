@@ -14,6 +14,7 @@ from models import AnalysisJob, Detection, JobState, TimelineRange, Video
 from tests.conftest import FIXTURES
 from worker.context import AppContext
 from worker.engines.port import Feature
+from worker.media.decode_errors import DecodeReport
 from worker.media.info import MediaInfo
 from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
@@ -29,7 +30,15 @@ def _fake_video(ctx: AppContext, tmp_path: Path) -> str:
     # a registered video whose facts match the recorded Netflix result (640x360, 25 fps)
     src = tmp_path / "netflix.mov"
     src.write_bytes(b"not read by this test")
-    info = MediaInfo(
+    with ctx.db.session() as s:
+        video = ingest.register(
+            s, ingest.Inspected(_info_of(src), "ab" * 32), ["segments"], [], "accurate"
+        )
+        return video.id
+
+
+def _info_of(src: Path) -> MediaInfo:
+    return MediaInfo(
         path=src,
         size_bytes=21,
         container="mov",
@@ -47,9 +56,6 @@ def _fake_video(ctx: AppContext, tmp_path: Path) -> str:
         audio_sample_rate=44100,
         start_pts_ms=Millis(0),
     )
-    with ctx.db.session() as s:
-        video = ingest.register(s, ingest.Inspected(info, "ab" * 32), ["segments"], [], "accurate")
-        return video.id
 
 
 def _plant(ctx: AppContext, job_id: int) -> int:
@@ -144,3 +150,25 @@ def test_job_rows_unique_per_video_feature_params(ctx: AppContext, tmp_path: Pat
         video = s.get_one(Video, video_id)
     assert len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
     assert video.fps_text == "25/1"
+
+
+def test_a_resubmission_with_a_check_decode_adds_what_it_asks_for(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    # the aws engine's check decode comes with every submission; it must not stop the
+    # second request's features and clips from being added (it once took their branch)
+    video_id = _fake_video(ctx, tmp_path)
+    src = tmp_path / "netflix.mov"
+    again = ingest.Inspected(
+        _info_of(src), "ab" * 32, decode=DecodeReport(errors=0, damaged_frames=0, frame_count=6501)
+    )
+    with ctx.db.session() as s:
+        video = ingest.register(s, again, ["labels"], ["shots"], "smart")
+        assert video.id == video_id
+    with ctx.db.session() as s:
+        video = s.get(Video, video_id)
+        assert video is not None
+        assert video.requested_features == ["labels", "segments"]
+        assert video.requested_clips == ["shots"]
+        assert video.clip_mode == "smart"
+        assert video.extra is not None and ingest.CHECK_KEY in video.extra

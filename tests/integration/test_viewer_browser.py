@@ -22,10 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FIXTURES, MEDIA, REPO
+from tests.conftest import MEDIA, REPO
 from tests.e2e_support import VIDX, clean_env, free_port, stop, vidx
+from tests.import_support import whole
 from worker.context import AppContext
+from worker.engines.local.segments import video_metadata
 from worker.engines.port import Feature
+from worker.media.probe import probe
 from worker.pipeline.importer import import_pages
 
 pytestmark = pytest.mark.integration
@@ -109,10 +112,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, media: Path) -> Iterator[Se
     vid = run["video_id"]
     # copy mode: the content clip is quick to cut; the thumbnails are what the viewer needs
     _ok(["clips", vid, "--at", "content", "--mode", "copy", "--thumbnails", "--json"], env)
+    meta = video_metadata(probe(PROGRAMME))  # import takes only results of the video's size
     for feature, rel in IMPORTS:
-        _ok(["import", "--feature", feature, str(FIXTURES / rel), "--video", vid], env)
+        _ok(["import", "--feature", feature, str(whole(rel, tmp, meta)), "--video", vid], env)
     prores = json.loads(_ok(["run", str(PRORES), "--clips", "none", "--json"], env))
-    page = json.loads((FIXTURES / IMPORTS[0][1]).read_text())
+    page = json.loads(whole(IMPORTS[0][1], tmp).read_text())
     page["Labels"][0]["Label"]["Name"] = HOSTILE_NAME
     (tmp / "hostile.json").write_text(json.dumps(page))
     hostile = _ok(["import", "--feature", "labels", str(tmp / "hostile.json")], env).strip()
@@ -360,13 +364,13 @@ def test_unknown_video_and_assets(page: Any, served: Served) -> None:
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
 
 
-def test_view_route_answers_404_for_a_missing_video(ctx: AppContext) -> None:
+def test_view_route_answers_404_for_a_missing_video(ctx: AppContext, tmp_path: Path) -> None:
     """The page route on each database, through the app factory (no browser needed)."""
     from fastapi.testclient import TestClient
 
     from worker.api import create_app
 
-    done = import_pages(ctx, Feature.LABELS, [FIXTURES / IMPORTS[0][1]])
+    done = import_pages(ctx, Feature.LABELS, [whole(IMPORTS[0][1], tmp_path)])
     with TestClient(create_app(ctx)) as client:
         found = client.get(f"/videos/{done.video_id}/view")
         assert found.status_code == 200 and found.headers["content-type"].startswith("text/html")

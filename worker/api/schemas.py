@@ -51,6 +51,11 @@ class TimelineVideo(BaseModel):
     frame_count: int
     width: int
     height: int
+    start_timecode: str | None = Field(
+        description="SMPTE label of the first frame from the file's timecode track or tag "
+        "(HH:MM:SS:FF; `;` before the frames: drop-frame); null: the file has none"
+    )
+    audio_channels: int | None = Field(description="channels of the first audio stream; null: none")
 
 
 class TimelineFeature(BaseModel):

@@ -80,8 +80,12 @@ return redis.call('ZCARD', KEYS[1])
 
 # Compare-and-release: ZSCORE renders the score the way ZRANGE WITHSCORES did, so an
 # unchanged lease compares equal as a string; any acquire or renew since changes it.
+# Scores compared as numbers: ZSCORE inside a script and ZRANGE WITHSCORES to the client may
+# print one double with different digits (%.17g vs shortest), so text equality failed ~half
+# the time and the lease was never released.
 _RELEASE_IF = """
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) == tonumber(ARGV[2]) then
   redis.call('ZREM', KEYS[1], ARGV[1])
   return 1
 end

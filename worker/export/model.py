@@ -13,7 +13,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from worker.errors import VidxError
-from worker.timecode import ms_to_frame, parse_rate
+from worker.timecode import is_drop_frame, ms_to_frame, parse_rate, read_timecode, smpte
+
+PROGRAMME_START, PROGRAMME_START_DF = "01:00:00:00", "01:00:00;00"
 
 # Detection kinds in the order writers list them when two start together.
 DETECTION_KINDS = ("cue", "label", "moderation", "face")
@@ -30,11 +32,40 @@ class VideoInfo:
     fps: Fraction
     frame_count: int | None
     duration_ms: int
+    start_timecode: str | None = None  # the file's label of its first frame, as stored
+    audio_channels: int = 0  # 0: no audio
 
     @property
     def filename(self) -> str:
         # source is a local path, s3:// URI or import:path; the last component names it
         return PurePosixPath(self.source.replace("\\", "/")).name or self.id
+
+    @property
+    def timecode_frame(self) -> int:
+        """Frames from 00:00:00:00 to the first frame's label (0: the file has none)."""
+        return 0 if self.start_timecode is None else read_timecode(self.start_timecode, self.fps)[0]
+
+    @property
+    def drop_frame(self) -> bool:
+        """How the timecode counts: as the file's own label, else drop-frame at 29.97/59.94."""
+        if self.start_timecode is None:
+            return is_drop_frame(self.fps)
+        return read_timecode(self.start_timecode, self.fps)[1]
+
+    @property
+    def record_start_frame(self) -> int:
+        """Where the edited timeline starts (EDL record side, OTIO global_start_time): at
+        the file's own timecode, so a cut's timeline reads as the source does; a file
+        without one starts at 01:00:00:00, the usual programme start."""
+        if self.start_timecode is not None:
+            return self.timecode_frame
+        return read_timecode(PROGRAMME_START_DF if self.drop_frame else PROGRAMME_START, self.fps)[
+            0
+        ]
+
+    def timecode(self, frame: int) -> str:
+        """SMPTE label of a frame counted from 00:00:00:00, in the file's count."""
+        return smpte(frame, self.fps, drop=self.drop_frame)
 
 
 @dataclass(frozen=True)
@@ -96,7 +127,14 @@ def _read(doc: Mapping[str, Any]) -> Timeline:
         fps=parse_rate(str(v["fps"])),
         frame_count=None if v.get("frame_count") is None else int(v["frame_count"]),
         duration_ms=int(v["duration_ms"]),
+        start_timecode=_start_timecode(v.get("start_timecode")),
+        audio_channels=int(v.get("audio_channels") or 0),
     )
+    if video.start_timecode is not None:
+        try:  # a label the rate cannot have fails here, not in a writer
+            read_timecode(video.start_timecode, video.fps)
+        except ValueError as exc:
+            raise ValueError(f"video.start_timecode: {exc}") from None
     shots = [_shot(s, video.fps) for s in doc["shots"]]
     dets: list[Detection] = []
     for i, c in enumerate(doc["technical_cues"]):
@@ -112,6 +150,11 @@ def _read(doc: Mapping[str, Any]) -> Timeline:
         dets.append(_det("face", i, "Face", x, x.get("max_confidence"), extra))
     dets.sort(key=lambda d: (d.start_ms, DETECTION_KINDS.index(d.kind), d.end_ms, d.seq))
     return Timeline(video, shots, dets)
+
+
+def _start_timecode(label: Any) -> str | None:
+    # documents from before the field have no key: no timecode, as for a file without one
+    return None if label is None else str(label)
 
 
 def _shot(s: Mapping[str, Any], fps: Fraction) -> Shot:

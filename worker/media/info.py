@@ -27,6 +27,8 @@ class MediaInfo:
     audio_channels: int | None
     audio_sample_rate: int | None
     start_pts_ms: Millis  # first video frame's pts; reported times are relative to it
+    # SMPTE label of the first frame from the file's timecode track or tag (`;`: drop-frame)
+    start_timecode: str | None = None
 
     @property
     def has_audio(self) -> bool:

@@ -19,6 +19,7 @@ from worker.errors import InputError, MediaToolError
 from worker.media import runner
 from worker.media.completeness import Packet, box_overrun, looks_like_iso_bmff, tail_problem
 from worker.media.info import MediaInfo
+from worker.media.source_timecode import start_timecode
 from worker.timecode import frame_to_ms, parse_rate, seconds_to_ms
 
 MAX_SIDE = 8192  # pixels; the largest width or height we decode
@@ -102,6 +103,7 @@ def probe(path: Path) -> MediaInfo:
         audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
         start_pts_ms=seconds_to_ms(start),
+        start_timecode=start_timecode(fmt, streams, video, fps),
     )
 
 

@@ -98,8 +98,6 @@ def register(
             clip_keep_opening_credits=clip_keep_opening_credits,
         )
         session.add(video)
-    if inspected.decode is not None:
-        video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     else:
         # the file may have moved; keep a readable source and the union of requests
         if not Path(video.source).exists():
@@ -110,5 +108,9 @@ def register(
             video.clip_mode = clip_mode
             video.clip_min_length_ms = clip_min_length_ms
             video.clip_keep_opening_credits = clip_keep_opening_credits
+    # same bytes, same timecode; this fills rows registered before it was probed
+    video.start_timecode = info.start_timecode
+    if inspected.decode is not None:
+        video.extra = {**(video.extra or {}), CHECK_KEY: inspected.decode.to_page()}
     session.flush()
     return video

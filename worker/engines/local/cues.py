@@ -19,6 +19,12 @@ Every frame gets exactly one cue; runs of equal cues become segments:
 
 Thresholds were read off the test media's per-shot statistics (synthetic
 programmes, real clips); the margins are noted where they are set.
+
+Confidences come from the same statistics on evidence.py's scale (100 - 50/strength,
+strength = how many times its threshold the weakest deciding statistic is): a cue is as
+sure as its rule's weakest statistic, Content as sure as its shot is far from the nearest
+other rule, and every frame not labelled BlackFrames is at most as sure as its lit-pixel
+share is over the black limit (the darkest frames of a fade-out weigh less).
 """
 
 from __future__ import annotations
@@ -29,6 +35,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from worker.engines.local.evidence import (
+    against,
+    confidence,
+    confidences,
+    over,
+    over_each,
+    under,
+    under_each,
+)
 from worker.engines.local.shots import Shot
 
 F64 = npt.NDArray[np.float64]
@@ -109,7 +124,14 @@ class CueFeatures:
         nonblack = self.arrays()["nonblack"]
         if self.min_nonblack <= 0:
             return np.full(len(nonblack), 100.0)
-        return 100.0 - 50.0 * np.clip(nonblack / self.min_nonblack, 0.0, 1.0)
+        return confidences(under_each(nonblack, self.min_nonblack))
+
+    def lit_confidence(self) -> F64:
+        """Per frame, that it is not black: its lit-pixel share over the allowed share."""
+        nonblack = self.arrays()["nonblack"]
+        if self.min_nonblack <= 0:  # every lit pixel counts: only a frame with none is black
+            return np.where(nonblack > 0, 100.0, 50.0)
+        return confidences(over_each(nonblack, self.min_nonblack))
 
 
 def _text_frames(f: dict[str, F64]) -> npt.NDArray[np.bool_]:
@@ -124,6 +146,17 @@ def _text_frames(f: dict[str, F64]) -> npt.NDArray[np.bool_]:
     return words & (on_dark | on_plain)
 
 
+def _text_strength(f: dict[str, F64]) -> F64:
+    """_text_frames' rule as a strength per frame (>= 1 where it holds)."""
+    words = np.minimum(over_each(f["white"], 0.005), over_each(f["stroke"], 0.5))
+    on_dark = np.minimum(over_each(f["dark"], 0.5), under_each(f["sat"], 12))
+    on_plain = np.minimum.reduce(
+        [over_each(f["smooth"], 0.8), under_each(f["textrows"], 0.45), over_each(f["edge"], 0.01)]
+    )
+    strength: F64 = np.minimum(words, np.maximum(on_dark, on_plain))
+    return strength
+
+
 @dataclass(frozen=True)
 class _ShotStats:
     shot: Shot
@@ -131,6 +164,7 @@ class _ShotStats:
     bars: float  # 0 = not bars, else a confidence
     slate: float
     credits: float
+    content: float  # the confidence if it is labelled Content
 
 
 def _median(values: F64) -> float:
@@ -141,6 +175,7 @@ def _shot_stats(
     shot: Shot,
     f: dict[str, F64],
     text: npt.NDArray[np.bool_],
+    text_strength: F64,
     black: npt.NDArray[np.bool_],
     motion: F64,
     seconds: float,
@@ -148,24 +183,36 @@ def _shot_stats(
     sl = slice(shot.start, shot.end + 1)
     keep = ~black[sl]
     if not keep.any():
-        return _ShotStats(shot, True, 0.0, 0.0, 0.0)
+        return _ShotStats(shot, True, 0.0, 0.0, 0.0, 50.0)
 
     def med(name: str) -> float:
         return _median(f[name][sl][keep])
 
-    still = _median(motion[sl][1:]) <= 0.5  # compression noise only
+    motion_med = _median(motion[sl][1:])
+    still = motion_med <= 0.5  # compression noise only
+    # each rule's strength: how far its weakest statistic is past the threshold
+    still_s = under(motion_med, 0.5)
+    bars_s = min(still_s, over(med("vertical"), 4.5), over(med("sat"), 20))
+    grey = (under(med("sat"), 3), over(med("luma"), 40), under(med("luma"), 220))
+    card = (over(med("edge"), 0.03), over(med("smooth"), 0.5))
+    slate_s = min(still_s, over(seconds, 1.0), *grey, *card)
     bars = 0.0
     # bars: vertical >= 7.5 on both programmes, <= 3.2 elsewhere; static; saturated
     if still and med("vertical") >= 4.5 and med("sat") >= 20:
-        bars = min(100.0, 50.0 + 10.0 * (med("vertical") - 4.5))
+        bars = confidence(bars_s)
     slate = 0.0
     # slate: pure grey card (sat 0.0); the greyest real footage measured has sat >= 4
     grey_card = still and seconds >= 1.0 and med("sat") <= 3 and 40 <= med("luma") <= 220
     if grey_card and med("edge") >= 0.03 and med("smooth") >= 0.5:
-        slate = 80.0
-    share = float(text[sl][keep].mean())
-    credits = 50.0 + 50.0 * share if share >= 0.4 and keep.sum() >= 5 else 0.0
-    return _ShotStats(shot, False, bars, slate, credits)
+        slate = confidence(slate_s)
+    shown = text[sl][keep]
+    share = float(shown.mean())
+    # credits: the share of frames with text, and how clearly the median one shows it
+    clarity = _median(text_strength[sl][keep][shown])
+    credits_s = min(over(share, 0.4), over(float(keep.sum()), 5), clarity)
+    credits = confidence(credits_s) if share >= 0.4 and keep.sum() >= 5 else 0.0
+    content = confidence(against(bars_s, slate_s, credits_s))
+    return _ShotStats(shot, False, bars, slate, credits, content)
 
 
 def classify(
@@ -175,27 +222,31 @@ def classify(
     black_confidence: F64,
     motion: F64,
     frame_ms: list[int],
+    lit_confidence: F64 | None = None,
 ) -> list[Cue]:
     """Cue segments covering every frame, in time order.
 
     `motion` is the per-frame change score (shots.ChangeScores), `frame_ms` each
     frame's start time; the programme's duration decides what "near the start" is.
+    `black_confidence` / `lit_confidence` (CueFeatures): per frame, that it is / is not
+    black; a frame labelled by its shot is at most as sure as it is not black.
     """
     n = len(black)
     if n == 0 or not shots:
         return []
     duration = frame_ms[-1] + (frame_ms[-1] - frame_ms[-2] if n > 1 else 0)
     text = _text_frames(features)
+    text_strength = _text_strength(features)
     stats = []
     for shot in shots:
         end_ms = frame_ms[shot.end + 1] if shot.end + 1 < n else duration
         seconds = (end_ms - frame_ms[shot.start]) / 1000.0
-        stats.append(_shot_stats(shot, features, text, black, motion, seconds))
+        stats.append(_shot_stats(shot, features, text, text_strength, black, motion, seconds))
 
     def special(s: _ShotStats) -> bool:
         return s.all_black or s.bars > 0 or s.slate > 0 or s.credits > 0
 
-    labels: list[tuple[str, float]] = [(CONTENT, 100.0)] * len(stats)
+    labels: list[tuple[str, float]] = [(CONTENT, s.content) for s in stats]
     lead = 0
     while lead < len(stats) and special(stats[lead]):
         lead += 1
@@ -216,10 +267,11 @@ def classify(
         elif k >= trail and s.credits > 0 and end_ms >= duration * 2 / 3:
             labels[k] = (ENDING, s.credits)
 
+    lit = np.full(n, 100.0) if lit_confidence is None else lit_confidence
     per_frame: list[tuple[str, float]] = [("", 0.0)] * n
-    for s, label in zip(stats, labels, strict=True):
+    for s, (kind, conf) in zip(stats, labels, strict=True):
         for i in range(s.shot.start, s.shot.end + 1):
-            per_frame[i] = label
+            per_frame[i] = (kind, min(conf, float(lit[i])))
     for start, end in _runs(black):
         if _fade_tail(start, end, shots, frame_ms):
             continue

@@ -16,7 +16,7 @@ from typing import Any
 
 from worker.engines.local.cues import CueFeatures, classify
 from worker.engines.local.frames import FrameTimes, decode_frames
-from worker.engines.local.shots import ChangeScores, detect_cuts, shots_from_cuts
+from worker.engines.local.shots import ChangeScores, detect_cuts, near_misses, shots_from_cuts
 from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.decode_errors import PAGE_KEY, refuse_if_corrupt
@@ -132,7 +132,9 @@ def detect_segments(
     refuse_if_corrupt(path, decode, max_decode_error_ratio)
     score, strong = scores.arrays()
     black = features.black()
-    shots = shots_from_cuts(len(frame_ms), detect_cuts(score, strong, black), min_shot_confidence)
+    cuts = detect_cuts(score, strong, black)
+    near = near_misses(score, strong, black)
+    shots = shots_from_cuts(len(frame_ms), cuts, min_shot_confidence, near)
 
     segments: list[dict[str, Any]] = []
     for kind in types:
@@ -143,7 +145,13 @@ def detect_segments(
                 segments.append(seg)
         else:
             cues = classify(
-                shots, features.arrays(), black, features.black_confidence(), score, frame_ms
+                shots,
+                features.arrays(),
+                black,
+                features.black_confidence(),
+                score,
+                frame_ms,
+                features.lit_confidence(),
             )
             for cue in cues:
                 if cue.confidence < min_cue_confidence:

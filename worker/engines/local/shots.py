@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from worker.engines.local.evidence import against, confidence
+
 F64 = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
@@ -97,19 +99,10 @@ def _neighbour_mean(score: F64, window: int) -> F64:
     return mean
 
 
-def _confidence(strength: float) -> float:
-    """strength 1 (at threshold) -> 50, 2 -> 75, 4 -> 87.5, ... -> 100."""
-    return round(min(100.0, 100.0 - 50.0 / max(strength, 1.0)), 3)
-
-
-def detect_cuts(
-    score: F64, strong: F64, black: Bools, params: CutParams | None = None
-) -> list[Cut]:
-    """Cuts (first frames of new shots) from per-frame scores and black flags."""
-    p = params or CutParams()
+def _rules(score: F64, strong: F64, black: Bools, p: CutParams) -> tuple[Bools, Bools, F64, F64]:
+    """Per frame: (jump, toggle, jump strength, toggle strength); strengths are the
+    measures over their thresholds (evidence.py), >= 1 where the rule's tests pass."""
     n = len(score)
-    if n < 2:
-        return []
     baseline = _neighbour_mean(score, p.window)
     ratio = score / np.maximum(baseline, 1e-3)
     jump = (score >= p.min_score) & (ratio >= p.min_ratio)
@@ -118,27 +111,54 @@ def detect_cuts(
     # one cut per spike: the frame that is a local maximum (first of equal pairs)
     jump &= (score > left) & (score >= right)
     jump[0] = False
-    toggle = np.zeros(n, dtype=bool)
-    toggle[1:] = (black[1:] != black[:-1]) & (strong[1:] >= p.toggle_min_strong)
+    toggled = np.zeros(n, dtype=bool)
+    toggled[1:] = black[1:] != black[:-1]
+    toggle = toggled & (strong >= p.toggle_min_strong)
+    jump_s: F64 = np.minimum(score / p.min_score, ratio / p.min_ratio)
+    jump_s[:1] = 0.0
+    toggle_s: F64 = np.where(toggled, strong / p.toggle_min_strong, 0.0)
+    return jump, toggle, jump_s, toggle_s
 
+
+def detect_cuts(
+    score: F64, strong: F64, black: Bools, params: CutParams | None = None
+) -> list[Cut]:
+    """Cuts (first frames of new shots) from per-frame scores and black flags."""
+    p = params or CutParams()
+    if len(score) < 2:
+        return []
+    jump, toggle, jump_s, toggle_s = _rules(score, strong, black, p)
     cuts: list[Cut] = []
     for i in np.flatnonzero(jump | toggle):
-        if jump[i]:
-            strength = min(score[i] / p.min_score, ratio[i] / p.min_ratio)
-        else:
-            strength = strong[i] / p.toggle_min_strong
+        strength = float(jump_s[i] if jump[i] else toggle_s[i])
         if cuts and cuts[-1].frame == i - 1:  # a jump next to a toggle: one cut
-            if strength <= 1.0 or _confidence(strength) <= cuts[-1].confidence:
+            if strength <= 1.0 or confidence(strength) <= cuts[-1].confidence:
                 continue
             cuts.pop()
-        cuts.append(Cut(int(i), _confidence(float(strength))))
+        cuts.append(Cut(int(i), confidence(strength)))
     return cuts
 
 
-def shots_from_cuts(n_frames: int, cuts: list[Cut], min_confidence: float = 50.0) -> list[Shot]:
+def near_misses(score: F64, strong: F64, black: Bools, params: CutParams | None = None) -> F64:
+    """Per frame, how close it came to being a cut (the stronger rule's strength; 0 for
+    frame 0 and for the frames detect_cuts considered, whether kept, merged or ignored)."""
+    p = params or CutParams()
+    if len(score) < 2:
+        return np.zeros(len(score))
+    jump, toggle, jump_s, toggle_s = _rules(score, strong, black, p)
+    near: F64 = np.maximum(jump_s, toggle_s)
+    near[jump | toggle] = 0.0
+    return near
+
+
+def shots_from_cuts(
+    n_frames: int, cuts: list[Cut], min_confidence: float = 50.0, near: F64 | None = None
+) -> list[Shot]:
     """Contiguous shots covering every frame; cuts below `min_confidence` are ignored.
 
-    A shot's confidence is the weaker of its two boundaries (file edges are certain).
+    A shot's confidence is the weakest of its two boundaries (file edges are certain)
+    and, given `near` (near_misses), the evidence that no cut was missed inside it:
+    100 - 50 x the strongest change inside, as a share of the cut thresholds.
     """
     kept = [c for c in cuts if 0 < c.frame < n_frames and c.confidence >= min_confidence]
     starts = [0, *(c.frame for c in kept)]
@@ -146,5 +166,8 @@ def shots_from_cuts(n_frames: int, cuts: list[Cut], min_confidence: float = 50.0
     shots: list[Shot] = []
     for k, start in enumerate(starts):
         end = starts[k + 1] - 1 if k + 1 < len(starts) else n_frames - 1
-        shots.append(Shot(k, start, end, min(confs[k], confs[k + 1])))
+        conf = min(confs[k], confs[k + 1])
+        if near is not None and end > start:
+            conf = min(conf, confidence(against(float(near[start + 1 : end + 1].max()))))
+        shots.append(Shot(k, start, end, conf))
     return shots if n_frames > 0 else []

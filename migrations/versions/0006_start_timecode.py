@@ -1,0 +1,26 @@
+"""start timecode: the SMPTE label of a video's first frame, from its timecode track or tag
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-08
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("videos", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("start_timecode", sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("videos", schema=None) as batch_op:
+        batch_op.drop_column("start_timecode")

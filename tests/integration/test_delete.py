@@ -25,7 +25,8 @@ from models import (
     TimelineRange,
     Video,
 )
-from tests.conftest import FIXTURES, MEDIA, RECORDED, make_context
+from tests.conftest import MEDIA, RECORDED, make_context
+from tests.import_support import metadata_of, whole
 from worker.context import AppContext, use_context
 from worker.engines.local.engine import LocalEngine
 from worker.engines.port import Feature, JobRequest
@@ -123,9 +124,11 @@ def test_every_row_and_file_of_the_video_goes_and_nothing_else(
     # imported onto it, a transcode for Rekognition and dead letters naming it and its job
     upload = as_upload(ctx, SHORT, "film.mp4")
     vid = index(ctx, upload)
-    import_pages(ctx, Feature.MODERATION, [FIXTURES / RECORDED[1][0]], vid)
     with ctx.db.session() as s:
         video = s.get_one(Video, vid)
+        pages = whole(RECORDED[1][0], tmp_path / "pages", metadata_of(video))
+    import_pages(ctx, Feature.MODERATION, [pages], vid)
+    with ctx.db.session() as s:
         sha = video.sha256 or ""
         engine_ids = [j.engine_job_id for j in video_jobs(s, vid)]
     transcode = transcode_path(ctx, sha)

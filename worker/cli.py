@@ -406,7 +406,7 @@ def delete(
     remote_part = f", {len(done.s3_objects)} S3 objects" if remote else ""
     sys.stdout.write(
         f"deleted video {video_id}: {sum(done.rows.values())} rows, "
-        f"{len(done.files)} files{remote_part}\n"
+        f"{len(done.files)} files/folders{remote_part}\n"
     )
     for kept in done.kept:
         sys.stdout.write(f"  kept: {kept}\n")

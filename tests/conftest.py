@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,6 +30,14 @@ RECORDED = [
     ("labelpy_kfir/GetLabelDetection.page1.json", Feature.LABELS, "Labels"),
 ]
 PG_URL = os.environ.get("VIDX_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+# Nothing a test runs may write into the real user data dir (the default VIDX_DATA_DIR):
+# this process and every `vidx` it starts get a throwaway one unless a test names its own,
+# and platformdirs' base (XDG_DATA_HOME) points into it too, for code that asks for the default.
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="vidx-tests-"))
+atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
+os.environ["VIDX_DATA_DIR"] = str(_TEST_HOME / "data")
+os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "xdg")
 
 # The longest modules first (measured with --durations), so that `./scripts/test`'s
 # `-n 2 --dist loadfile` hands them out at the start and never ends with one worker alone

@@ -6,17 +6,20 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
 from worker import cli_output as out
+from worker.cli_help import ReadableGroup
 from worker.cli_progress import RichReporter
 from worker.context import get_context
-from worker.errors import VidxError
+from worker.errors import DatabaseUnavailableError, VidxError
 from worker.progress import reporting
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
 from worker.query import thumbnails as thumbnails_of
@@ -32,15 +35,42 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
+    cls=ReadableGroup,
 )
-db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True, cls=ReadableGroup)
 app.add_typer(db_app, name="db")
-aws_app = typer.Typer(help="Amazon Web Services resources for the Rekognition engine.")
+aws_app = typer.Typer(
+    help="Amazon Web Services resources for the Rekognition engine.", cls=ReadableGroup
+)
 app.add_typer(aws_app, name="aws")
 
-console = Console(highlight=False)
+# stdout: soft wrap, so a line is never wrapped or cut at a guessed width (pipes, files);
+# progress rows and notes go to stderr
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            sys.stdout.write(f"vidx {version('vidx')}\n")
+        except PackageNotFoundError:  # a checkout that was never installed
+            sys.stdout.write("vidx (not installed)\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Index stored videos: shots, technical cues and more as timestamped timelines; clips."""
 
 
 def fail(message: str) -> typer.Exit:
@@ -49,11 +79,26 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _database_problem(exc: Exception) -> str:
+    """A database that cannot be reached or used, in one line naming it (password masked)."""
+    orig = getattr(exc, "orig", None) or getattr(exc.__cause__, "orig", None)
+    reason = (str(orig) if orig is not None else str(exc)).strip().splitlines()
+    try:
+        url = get_context().settings.shown_database_url
+    except Exception:  # settings that do not even parse: say what we know
+        url = "(VIDX_DATABASE_URL)"
+    return f"cannot use the database {url}: {reason[0] if reason else type(exc).__name__}"
+
+
 def handled(fn: Callable[P, R]) -> Callable[P, R]:
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except (OperationalError, DatabaseUnavailableError) as exc:
+            if os.environ.get("VIDX_DEBUG"):
+                raise
+            raise fail(_database_problem(exc)) from None
         except VidxError as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
@@ -75,7 +120,34 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write(out.dumps(obj) + "\n")
 
 
+FORMAT_HELP = "text or json (one JSON document on stdout)"
+
+
+def _format_option(default: str = "text") -> Any:
+    return typer.Option(default, "--format", metavar="text|json", help=FORMAT_HELP)
+
+
+def _json_alias() -> Any:
+    return typer.Option(False, "--json", help="same as --format json")
+
+
+def _wants_json(fmt: str, as_json: bool = False) -> bool:
+    if fmt not in ("text", "json"):
+        raise VidxError(f"unknown format {fmt!r} (choose from: text, json)")
+    return as_json or fmt == "json"
+
+
+def _video_id(ctx: AppContext, ref: str) -> str:
+    """The full id of the video `ref` names: its id, or a unique prefix (4+ characters)."""
+    from worker.video_ids import resolve
+
+    with ctx.db.session() as s:
+        return resolve(s, ref)
+
+
 FEATURES_HELP = "comma-separated: segments, labels, moderation, faces"
+ENGINE_HELP = "analysis engine: local or aws (VIDX_ENGINE)"
+ID_HELP = "a video id, or its first 4+ characters when no other id starts with them"
 CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"
 MIN_LENGTH_HELP = "merge shots shorter than this (ms) into a neighbour; 0: off"
 KEEP_CREDITS_HELP = "the content clip starts at the opening credits"
@@ -84,61 +156,108 @@ KEEP_CREDITS_HELP = "the content clip starts at the opening credits"
 @app.command()
 @handled
 def run(
-    video: Path = typer.Argument(..., help="video file to index"),
-    features: str = typer.Option("segments", help=FEATURES_HELP),
-    engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
-    clips: str = typer.Option("shots,content", help=CLIPS_HELP),
+    video: Path = typer.Argument(..., metavar="VIDEO", help="video file to index"),
+    features: str = typer.Option("segments", metavar="FEATURES", help=FEATURES_HELP),
+    engine: str | None = typer.Option(None, metavar="ENGINE", help=ENGINE_HELP),
+    clips: str = typer.Option("shots,content", metavar="KINDS", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed jobs again"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
-    """Index a video in this process: ingest, analysis, timeline, clips."""
+    """Index a video in this process: ingest, analysis, timeline, clips.
+
+    Prints the analysis (shots, cues, content range) as soon as it is stored, then
+    cuts the clips."""
     from worker.celery_app import reconfigure
+    from worker.pipeline.jobs import jobs_succeeded
     from worker.service import wait_in_process
 
+    want_json = _wants_json(fmt, as_json)
     ctx = get_context()
     engine = engine or ctx.settings.engine
     reconfigure(None)  # `run` always works in-process, broker or not
     _quiet_task_logs()
     t0 = time.perf_counter()
-    with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
+    seen = _RunTimes()
+
+    def enqueue(video_id: str, job_ids: list[int]) -> None:
+        from worker.tasks import analyze
+
+        # every job already succeeded (same file, same features): nothing is analysed again
+        seen.reused = bool(job_ids) and jobs_succeeded(ctx, job_ids)
+        analyze.delay(video_id, job_ids)
+
+    def on_analysed(video_id: str) -> None:
+        seen.analysed_at = time.perf_counter()
+        if not want_json:
+            _print_analysis(_run_summary(ctx, video_id, seen, t0, seen.analysed_at))
+
+    rep = RichReporter(err_console, enabled=err_console.is_terminal, on_analysed=on_analysed)
+    with rep, reporting(rep):
         sub = _submit(
-            ctx, video, features, engine, clips, mode, force, min_length, keep_credits, True
-        )
+            ctx, video, features, engine, clips, mode, force, min_length, keep_credits, True,
+            enqueue=enqueue,
+        )  # fmt: skip
         if engine != "local":
             wait_in_process(ctx, sub.video_id)
-    elapsed = time.perf_counter() - t0
+        rep.analysed(sub.video_id)  # no clip step ran (e.g. a job failed): the summary now
+    summary = _run_summary(ctx, sub.video_id, seen, t0, time.perf_counter(), sub.notes)
+    if want_json:
+        _print_json(summary)
+    else:
+        _print_clips_summary(summary)
+    if summary["status"] == "FAILED":
+        msgs = [f"{f}: {v['message']}" for f, v in summary["features"].items() if v["message"]]
+        raise fail(f"{video}: analysis failed ({'; '.join(msgs)})")
+
+
+@dataclass
+class _RunTimes:
+    """What `run` learns on the way: whether the analysis was reused, when it ended."""
+
+    reused: bool = False
+    analysed_at: float | None = None
+
+
+def _run_summary(
+    ctx: AppContext,
+    video_id: str,
+    seen: _RunTimes,
+    t0: float,
+    now: float,
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """`run --format json`'s object (every key is in the README); times in ms."""
     with ctx.db.session() as s:
-        status = video_status(s, sub.video_id)
-        doc = timeline(s, sub.video_id)
-    summary = {
-        "video_id": sub.video_id,
+        status = video_status(s, video_id)
+        doc = timeline(s, video_id)
+    duration_ms = doc["video"]["duration_ms"]
+    analysis_ms = round(((seen.analysed_at or now) - t0) * 1000)
+    return {
+        "video_id": video_id,
         "status": status["status"],
         "features": status["features"],
-        "duration_ms": doc["video"]["duration_ms"],
+        "duration_ms": duration_ms,
         "shots": len(doc["shots"]),
         "technical_cues": [
-            {"type": c["type"], "start": format_hms(c["start_ms"]), "end": format_hms(c["end_ms"])}
+            {"type": c["type"], "start_ms": c["start_ms"], "end_ms": c["end_ms"]}
             for c in doc["technical_cues"]
         ],
         "content_range_ms": doc["content_range_ms"],
         "clips": len(doc["clips"]),
-        "clips_dir": str((ctx.settings.clips_dir / sub.video_id).resolve())
-        if doc["clips"]
-        else None,
-        "notes": [*sub.notes, *(n["message"] for n in doc["notes"])],
-        "elapsed_s": round(elapsed, 2),
-        "x_realtime": round(doc["video"]["duration_ms"] / 1000 / elapsed, 2) if elapsed else None,
+        "clips_dir": str((ctx.settings.clips_dir / video_id).resolve()) if doc["clips"] else None,
+        "notes": [*(notes or []), *(n["message"] for n in doc["notes"])],
+        "analysis_reused": seen.reused,
+        "analysis_ms": analysis_ms,
+        "elapsed_ms": round((now - t0) * 1000),
+        # the analysis's speed; none when it was reused (no analysis ran)
+        "x_realtime": None
+        if seen.reused or not analysis_ms
+        else round(duration_ms / analysis_ms, 2),
     }
-    if as_json:
-        _print_json(summary)
-    else:
-        _print_summary(summary)
-    if status["status"] == "FAILED":
-        msgs = [f"{f}: {v['message']}" for f, v in status["features"].items() if v["message"]]
-        raise fail(f"{video}: analysis failed ({'; '.join(msgs)})")
 
 
 def _quiet_task_logs() -> None:
@@ -162,6 +281,7 @@ def _submit(
     min_length: int,
     keep_credits: bool,
     in_process: bool = False,
+    enqueue: Callable[[str, list[int]], None] | None = None,
 ) -> Submitted:
     """`run` and `submit`'s shared options, parsed, handed to the service (`in_process`:
     `run`, which analyses before registering, see service.submit)."""
@@ -179,39 +299,59 @@ def _submit(
         min_length_ms=min_length,
         keep_opening_credits=keep_credits,
         analyse_first=in_process,
+        enqueue=enqueue,
     )
 
 
-def _print_summary(s: dict[str, Any]) -> None:
-    console.print(f"[bold]video {s['video_id']}[/bold]  {s['status']}")
-    console.print(f"  duration {format_hms(s['duration_ms'])}, {s['shots']} shots")
-    for c in s["technical_cues"]:
-        console.print(f"  {c['type']:<15} {c['start']} - {c['end']}")
+def _print_analysis(s: dict[str, Any]) -> None:
+    lines = [
+        f"video {s['video_id']}",
+        f"  duration {format_hms(s['duration_ms'])}, {s['shots']} shots",
+    ]
+    lines += [
+        f"  {c['type']:<15} {format_hms(c['start_ms'])} - {format_hms(c['end_ms'])}"
+        for c in s["technical_cues"]
+    ]
     if s["content_range_ms"]:
         a, b = s["content_range_ms"]
-        console.print(f"  content         {format_hms(a)} - {format_hms(b)}")
-    if s["clips"]:
-        console.print(f"  {s['clips']} clips in {s['clips_dir']}")
-    for note in s["notes"]:
-        console.print(f"  note: {note}")
-    console.print(f"  took {s['elapsed_s']} s ({s['x_realtime']}x real time)")
-    console.print(f"next: vidx timeline {s['video_id']}  |  vidx query --video {s['video_id']}")
+        lines.append(f"  content         {format_hms(a)} - {format_hms(b)}")
+    if s["analysis_reused"]:
+        lines.append("  analysis reused: this file was analysed before")
+    else:
+        lines.append(
+            f"  analysed in {s['analysis_ms'] / 1000:.1f} s ({s['x_realtime']}x real time)"
+        )
+    for line in lines:
+        console.print(line, markup=False)
+
+
+def _print_clips_summary(s: dict[str, Any]) -> None:
+    lines = [f"  {s['clips']} clips in {s['clips_dir']}"] if s["clips"] else []
+    lines += [f"  note: {note}" for note in s["notes"]]
+    lines.append(f"{s['status']}, took {s['elapsed_ms'] / 1000:.1f} s")
+    lines.append(f"next: vidx timeline {s['video_id']}  |  vidx query --video {s['video_id']}")
+    for line in lines:
+        console.print(line, markup=False)
 
 
 @app.command()
 @handled
 def submit(
-    video: str = typer.Argument(..., help="video file, or s3://bucket/key with --engine aws"),
-    features: str = typer.Option("segments", help=FEATURES_HELP),
-    engine: str | None = typer.Option(None, help="analysis engine: local or aws (VIDX_ENGINE)"),
-    clips: str = typer.Option("none", help=CLIPS_HELP),
+    video: str = typer.Argument(
+        ..., metavar="VIDEO", help="video file, or s3://bucket/key with --engine aws"
+    ),
+    features: str = typer.Option("segments", metavar="FEATURES", help=FEATURES_HELP),
+    engine: str | None = typer.Option(None, metavar="ENGINE", help=ENGINE_HELP),
+    clips: str = typer.Option("none", metavar="KINDS", help=CLIPS_HELP),
     mode: str = typer.Option("accurate", help="clip cutting mode: copy, accurate or smart"),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     force: bool = typer.Option(False, "--force", help="start failed or expired jobs again"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Queue a video for the workers (VIDX_BROKER_URL); prints its id."""
+    as_json = _wants_json(fmt, as_json)
     ctx = get_context()
     engine = engine or ctx.settings.engine
     if not ctx.settings.broker_url:
@@ -229,49 +369,69 @@ def submit(
 @app.command()
 @handled
 def status(
-    video_id: str | None = typer.Argument(None, help="a video id; all recent videos without"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    video_id: str | None = typer.Argument(
+        None, metavar="ID", help="a video id or its first 4+ characters; recent videos without"
+    ),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Show the state of a video's jobs (or of recent videos)."""
     from worker.service import ensure_schema
 
+    as_json = _wants_json(fmt, as_json)
     ctx = get_context()
     ensure_schema(ctx)
     with ctx.db.session() as s:
-        result: Any = video_status(s, video_id) if video_id else list_videos(s)
+        if video_id:
+            from worker.video_ids import resolve
+
+            result: Any = video_status(s, resolve(s, video_id))
+        else:
+            result = list_videos(s)
     if as_json:
         _print_json(result)
         return
-    for st in [result] if video_id else result:
-        feats = ", ".join(f"{k}={v['status']}" for k, v in st["features"].items())
-        name = f"  {st['filename']}" if "filename" in st else ""
-        console.print(f"{st['video_id']}  {st['status']:<10} {feats}{name}", highlight=False)
-        for k, v in st["features"].items():
-            if v["message"]:
-                console.print(f"    {k}: {v['message']}", highlight=False)
+    if not video_id and not result:
+        settings = ctx.settings
+        sys.stderr.write(
+            f"vidx: no videos yet (data dir {settings.data_dir.resolve()}, "
+            f"database {settings.shown_database_url})\n"
+        )
+        return
+    out.status_lines(console, [result] if video_id else result)
 
 
 @app.command("timeline")
 @handled
 def timeline_cmd(
-    video_id: str = typer.Argument(..., help="video id"),
-    fmt: str = typer.Option("json", "--format", help="json, csv, vtt, edl or otio"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="write to FILE"),
+    video_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    fmt: str = typer.Option(
+        "json", "--format", metavar="FORMAT", help="json, csv, vtt, edl or otio"
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="write to FILE"
+    ),
     vtt_kinds: str | None = typer.Option(
-        None, "--vtt-kinds", help="vtt: only these cue kinds, e.g. shot,label (default: all)"
+        None,
+        "--vtt-kinds",
+        metavar="KINDS",
+        help="vtt: only these cue kinds, e.g. shot,label (default: all)",
     ),
 ) -> None:
-    """Print or export a video's timeline: the vidx.timeline/1 JSON, CSV, WebVTT, CMX3600
-    EDL or OpenTimelineIO."""
+    """Print or export a video's timeline (JSON, CSV, WebVTT, EDL or OTIO).
+
+    The vidx.timeline/1 JSON document, one CSV row per range, WebVTT cues, a CMX3600
+    EDL or an OpenTimelineIO timeline."""
     from worker import export
     from worker.service import ensure_schema
+    from worker.video_ids import resolve
 
     kinds = None if vtt_kinds is None else [k for k in vtt_kinds.replace(" ", "").split(",") if k]
     export.check(fmt, kinds)
     ctx = get_context()
     ensure_schema(ctx)
     with ctx.db.session() as s:
-        doc = timeline(s, video_id)
+        doc = timeline(s, resolve(s, video_id))
     text = export.render(doc, fmt, vtt_kinds=kinds)
     if output is None:
         sys.stdout.write(text)
@@ -282,17 +442,33 @@ def timeline_cmd(
 @app.command()
 @handled
 def query(
-    video: str | None = typer.Option(None, "--video", help="only this video id"),
-    kind: str | None = typer.Option(None, help=f"one of: {', '.join(QUERY_KINDS)}"),
-    name: str | None = typer.Option(None, help="label name or cue type, e.g. Dog, EndCredits"),
-    min_confidence: float | None = typer.Option(None, help="0-100"),
-    from_: str | None = typer.Option(None, "--from", help="window start HH:MM:SS.mmm"),
-    to: str | None = typer.Option(None, "--to", help="window end HH:MM:SS.mmm"),
-    limit: int = typer.Option(1000, help="at most this many ranges (one page)"),
-    cursor: str | None = typer.Option(
-        None, "--cursor", help="the next page: the cursor the previous page printed"
+    video: str | None = typer.Option(
+        None, "--video", metavar="ID", help=f"only this video: {ID_HELP}"
     ),
-    fmt: str = typer.Option("table", "--format", help="table, json or csv"),
+    kind: str | None = typer.Option(None, metavar="KIND", help=f"one of: {', '.join(QUERY_KINDS)}"),
+    name: str | None = typer.Option(
+        None, metavar="NAME", help="label name or cue type, e.g. Dog, EndCredits"
+    ),
+    min_confidence: float | None = typer.Option(None, metavar="PERCENT", help="0-100"),
+    from_: str | None = typer.Option(
+        None, "--from", metavar="HH:MM:SS.mmm", help="window start (also MM:SS or seconds)"
+    ),
+    to: str | None = typer.Option(
+        None, "--to", metavar="HH:MM:SS.mmm", help="window end (also MM:SS or seconds)"
+    ),
+    limit: int = typer.Option(1000, metavar="N", help="at most this many ranges (one page)"),
+    cursor: str | None = typer.Option(
+        None,
+        "--cursor",
+        metavar="CURSOR",
+        help="the next page: the cursor the previous page printed",
+    ),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        metavar="table|json|csv",
+        help="table (tab-separated when stdout is not a terminal), json or csv",
+    ),
 ) -> None:
     """Find what is where: ranges overlapping a window, by kind, name, confidence.
 
@@ -302,6 +478,8 @@ def query(
 
     if kind is not None and kind not in QUERY_KINDS:
         raise VidxError(f"unknown kind {kind!r} (choose from: {', '.join(QUERY_KINDS)})")
+    from worker.video_ids import resolve
+
     if fmt not in ("table", "json", "csv"):
         raise VidxError(f"unknown format {fmt!r} (choose from: table, json, csv)")
     try:
@@ -313,9 +491,9 @@ def query(
         raise VidxError(f"--to ({to}) must be after --from ({from_})")
     ctx = get_context()
     ensure_schema(ctx)
-    f = QueryFilter(video, kind, name, min_confidence, lo, hi, limit, after=cursor)
     with ctx.db.session() as s:
-        page = search(s, f)
+        vid = resolve(s, video) if video else None
+        page = search(s, QueryFilter(vid, kind, name, min_confidence, lo, hi, limit, after=cursor))
     rows = page.rows
     if fmt == "json":
         _print_json([r.as_dict() for r in rows])
@@ -330,24 +508,29 @@ def query(
 @app.command()
 @handled
 def clips(
-    video_id: str = typer.Argument(..., help="video id"),
-    at: str = typer.Option("shots,content", "--at", help="shots, content or both"),
+    video_ref: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    at: str = typer.Option("shots,content", "--at", metavar="KINDS", help="shots, content or both"),
     mode: str = typer.Option("accurate", help="copy, accurate or smart"),
-    out_dir: Path | None = typer.Option(None, "--out", help="folder (default: data dir)"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", metavar="DIR", help="folder (default: the data dir's clips/ID)"
+    ),
     min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
     keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
     thumbnails: bool = typer.Option(False, "--thumbnails", help="also a JPEG per shot + sprite"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
     from worker.pipeline.clips import cut_clips
     from worker.service import check_mode, ensure_schema, parse_clip_kinds
 
+    as_json = _wants_json(fmt, as_json)
     check_mode(mode)
     kinds = parse_clip_kinds(at)
     ctx = get_context()
     ensure_schema(ctx)
-    with RichReporter(console, enabled=console.is_terminal and not as_json) as rep, reporting(rep):
+    video_id = _video_id(ctx, video_ref)
+    with RichReporter(err_console, enabled=err_console.is_terminal) as rep, reporting(rep):
         made = cut_clips(
             ctx,
             video_id,
@@ -371,15 +554,13 @@ def clips(
                 doc["thumbnails"] = thumbnails_of(s, video_id)
         _print_json(doc)
     else:
-        for r in rows:
-            drift = f"  (starts {r['drift_ms']} ms early)" if r.get("drift_ms") else ""
-            console.print(f"{r['kind']:<8} {r['index']:>4}  {r['path']}{drift}", highlight=False)
+        out.clip_lines(console, rows)
 
 
 @app.command()
 @handled
 def delete(
-    video_id: str = typer.Argument(..., help="video id"),
+    video_ref: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     keep_source: bool = typer.Option(
         False, "--keep-source", help="keep the uploaded source file (API uploads) in the data dir"
     ),
@@ -389,17 +570,20 @@ def delete(
     remote: bool = typer.Option(
         False, "--remote", help="also its S3 objects under VIDX_S3_PREFIX/<sha256>/"
     ),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Delete a video: its rows, clips, thumbnails, results, transcode and uploaded source.
 
     Files outside the data dir (the file given to `vidx run`) are never touched. A delete
     that stopped part-way is finished by running it again."""
-    from worker.service import delete_video
+    from worker.service import delete_video, ensure_schema
 
-    done = delete_video(
-        get_context(), video_id, keep_source=keep_source, force=force, remote=remote
-    )
+    as_json = _wants_json(fmt, as_json)
+    ctx = get_context()
+    ensure_schema(ctx)
+    video_id = _video_id(ctx, video_ref)
+    done = delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
     if as_json:
         _print_json(done.as_dict())
         return
@@ -417,8 +601,8 @@ def delete(
 @app.command()
 @handled
 def worker(
-    concurrency: int = typer.Option(2, help="worker processes"),
-    loglevel: str = typer.Option("INFO", help="log level"),
+    concurrency: int = typer.Option(2, metavar="N", help="worker processes"),
+    loglevel: str = typer.Option("INFO", metavar="LEVEL", help="log level"),
 ) -> None:
     """Run a Celery worker that does submitted work (needs VIDX_BROKER_URL)."""
     from worker.celery_app import app as celery_app
@@ -442,7 +626,7 @@ def worker(
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
-    loglevel: str = typer.Option("info", help="log level"),
+    loglevel: str = typer.Option("info", metavar="LEVEL", help="log level"),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the timeline viewer (uvicorn)."""
     import uvicorn
@@ -460,13 +644,16 @@ def serve(
 @app.command("import")
 @handled
 def import_cmd(
-    pages: list[Path] = typer.Argument(..., help="recorded Get* response JSON files, in order"),
+    pages: list[Path] = typer.Argument(
+        ..., metavar="PAGE.json...", help="recorded Get* response JSON files, in order"
+    ),
     feature: str = typer.Option(..., "--feature", help="segments, labels, moderation or faces"),
-    video: str | None = typer.Option(None, "--video", help="attach to this video id"),
+    video: str | None = typer.Option(None, "--video", metavar="ID", help="attach to this video"),
     name: str | None = typer.Option(
         None, "--name", help="the video's file name (default: the S3 object's)"
     ),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Load recorded Rekognition Get* pages into the store (no media file needed).
 
@@ -479,9 +666,10 @@ def import_cmd(
     if len(feats) != 1:
         raise VidxError(f"--feature takes exactly one feature, got {feature!r}")
     feat = feats[0]
+    as_json = _wants_json(fmt, as_json)
     ctx = get_context()
     ensure_schema(ctx)
-    done = import_pages(ctx, feat, pages, video, name)
+    done = import_pages(ctx, feat, pages, _video_id(ctx, video) if video else None, name)
     if as_json:
         _print_json({"video_id": done.video_id, "items": done.items})
     else:
@@ -492,7 +680,7 @@ def import_cmd(
 @handled
 def poll(
     once: bool = typer.Option(False, "--once", help="one long poll, then exit"),
-    loglevel: str = typer.Option("INFO", help="log level"),
+    loglevel: str = typer.Option("INFO", metavar="LEVEL", help="log level"),
 ) -> None:
     """Receive Rekognition completions from SQS and hand each job to a collect task."""
     import logging
@@ -524,12 +712,14 @@ def poll(
 @app.command("reconcile")
 @handled
 def reconcile_cmd(
-    as_json: bool = typer.Option(False, "--json", help="print the counts as JSON"),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
 ) -> None:
     """Ask the engine about jobs whose completion notification has not come."""
     from worker.service import ensure_schema
     from worker.tasks import reconcile
 
+    as_json = _wants_json(fmt, as_json)
     ctx = get_context()
     ensure_schema(ctx)
     counts = reconcile.apply().get()
@@ -542,9 +732,9 @@ def reconcile_cmd(
 @app.command()
 @handled
 def beat(
-    loglevel: str = typer.Option("INFO", help="log level"),
+    loglevel: str = typer.Option("INFO", metavar="LEVEL", help="log level"),
     schedule_file: Path | None = typer.Option(
-        None, help="where beat keeps its schedule (default: in the data dir)"
+        None, metavar="FILE", help="where beat keeps its schedule (default: in the data dir)"
     ),
 ) -> None:
     """Run the scheduler: the reconciler every minute, backlog draining every 30 s."""
@@ -568,7 +758,7 @@ def beat(
 @app.command()
 def health(
     name: str = typer.Argument(..., help="worker (this host's), poll or beat"),
-    max_age: float = typer.Option(120.0, "--max-age", help="seconds"),
+    max_age: float = typer.Option(120.0, "--max-age", metavar="S", help="seconds"),
 ) -> None:
     """Exit 0 when the named process has shown progress recently (compose healthcheck)."""
     from worker import heartbeat

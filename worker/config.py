@@ -5,14 +5,23 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The user's data folder (e.g. ~/.local/share/vidx on Linux): the same wherever `vidx`
+    is run from, so a second shell finds the videos the first one indexed."""
+    return Path(platformdirs.user_data_dir("vidx", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDX_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("./vidx-data"), description="media copies, clips, results")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="database, media copies, clips, results"
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file in the data dir"
     )
@@ -73,6 +82,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'vidx.db').resolve()}"
+
+    @property
+    def shown_database_url(self) -> str:
+        """The database URL with its password masked: safe to print."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(self.effective_database_url).render_as_string(hide_password=True)
+        except ArgumentError:  # not a URL at all: nothing recognisable to mask
+            return "(unparsable URL)"
 
     @property
     def clips_dir(self) -> Path:

@@ -49,8 +49,8 @@ from worker.engines.local.engine import LocalEngine
 from worker.errors import (
     ConflictError,
     IncompleteError,
-    NotFoundError,
     SlotsUnavailableError,
+    VideoNotFoundError,
     VidxError,
 )
 from worker.pipeline.gone import DELETING_KEY, inside, is_deleting
@@ -124,7 +124,7 @@ def _mark(ctx: AppContext, video_id: str, *, force: bool, keep_source: bool, rem
     with ctx.db.session() as s:
         video = s.scalar(select(Video).where(Video.id == video_id).with_for_update())
         if video is None:
-            raise NotFoundError(f"no video with id {video_id!r}")
+            raise VideoNotFoundError(video_id)
         jobs = list(s.scalars(select(AnalysisJob).where(AnalysisJob.video_id == video_id)))
         flying = [j for j in jobs if j.state in IN_FLIGHT]
         begun = is_deleting(video)  # an earlier delete stopped part-way: finish it

@@ -35,6 +35,18 @@ class IncompleteError(VidxError):
     S3 unreachable) and running it again finishes it: 500, with this message."""
 
 
+class VideoNotFoundError(NotFoundError):
+    """No video has this id (or, in the CLI, starts with it): one wording everywhere."""
+
+    def __init__(self, video_id: str) -> None:
+        self.video_id = video_id
+        super().__init__(f"no video with id {video_id!r}")
+
+
+class AmbiguousIdError(VidxError):
+    """A video id prefix that more than one video id starts with."""
+
+
 class EngineError(VidxError):
     """An analysis engine refused or failed a job."""
 

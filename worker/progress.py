@@ -13,9 +13,19 @@ from typing import Protocol
 
 
 class Reporter(Protocol):
-    def step(self, name: str, total: float | None = None) -> None: ...
+    def step(self, name: str, total: float | None = None) -> None:
+        """A new step; `total` given: it reports a fraction done with `advance`."""
 
     def advance(self, fraction: float) -> None: ...
+
+    def count(self, name: str, total: int) -> None:
+        """A step counting `total` things (`37/120 clips`) with `add`; while a count of
+        the same name is open it goes on (the clip batches of one video share one)."""
+
+    def add(self, n: int) -> None: ...
+
+    def analysed(self, video_id: str) -> None:
+        """The video's analysis is done and stored; its clips are cut next."""
 
     def done(self) -> None: ...
 
@@ -25,6 +35,15 @@ class _Null:
         pass
 
     def advance(self, fraction: float) -> None:
+        pass
+
+    def count(self, name: str, total: int) -> None:
+        pass
+
+    def add(self, n: int) -> None:
+        pass
+
+    def analysed(self, video_id: str) -> None:
         pass
 
     def done(self) -> None:

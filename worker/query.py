@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, Thumbnail, TimelineRange, Video
-from worker.errors import NotFoundError
+from worker.errors import NotFoundError, VideoNotFoundError
 from worker.media.decode_errors import CHECK_KEY, DecodeReport, span_note
 from worker.media.thumbnails import INDEX_NAME
 from worker.pipeline.clip_ranges import Span, merge_short_shots
@@ -40,7 +40,7 @@ TIMELINE_SCHEMA = "vidx.timeline/1"
 def _video(session: Session, video_id: str) -> Video:
     video = session.get(Video, video_id)
     if video is None:
-        raise NotFoundError(f"no video with id {video_id!r}")
+        raise VideoNotFoundError(video_id)
     return video
 
 

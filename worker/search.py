@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from models import TimelineRange, Video
-from worker.errors import NotFoundError, VidxError
+from worker.errors import VideoNotFoundError, VidxError
 
 QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
 _T = TimelineRange
@@ -185,7 +185,7 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
     """One page of ranges matching `f`, and the cursor of the next page (None after the last)."""
     _check(f)
     if f.video_id and session.get(Video, f.video_id) is None:
-        raise NotFoundError(f"no video with id {f.video_id!r}")
+        raise VideoNotFoundError(f.video_id)
     _plan_each_call(session)
     found = session.execute(query_statement(f)).all()
     rows = [_row(r) for r in found[: f.limit]]

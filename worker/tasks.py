@@ -20,6 +20,7 @@ from worker.pipeline.collect import collect_job as collect_step
 from worker.pipeline.gone import VideoDeletedError
 from worker.pipeline.start import StartOutcome
 from worker.pipeline.start import start_job as start_step
+from worker.progress import reporter
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,13 @@ def with_retries(
 
 @app.task(name="vidx.analyze")
 def analyze(video_id: str, job_ids: list[int]) -> None:
-    """Fan out: one start task per analysis job."""
+    """Fan out: one start task per analysis job; with every job already succeeded (the
+    same file again, e.g. asking for clips now), straight on to the clips."""
+    if not job_ids or jobs.jobs_succeeded(get_context(), job_ids):
+        cut_clips.delay(video_id)
+        return
     for job_id in job_ids:
         start_job.delay(job_id)
-    if not job_ids:
-        cut_clips.delay(video_id)
 
 
 @app.task(name="vidx.start_job", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
@@ -135,6 +138,7 @@ def cut_clips(self: Task[Any, Any], video_id: str) -> None:
     ctx = get_context()
 
     def plan() -> None:
+        reporter().analysed(video_id)  # `vidx run` prints its analysis summary here
         kinds, mode = jobs.requested_clips(ctx, video_id)
         if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
             return
@@ -142,6 +146,7 @@ def cut_clips(self: Task[Any, Any], video_id: str) -> None:
         plans = clips.plan_clips(ctx, video_id, kinds)
         clip_request.prune_stale(ctx, video_id, plans, mode)
         clips.clear_failure(ctx, video_id)
+        reporter().count("clips", len(plans))  # one count over all the batches
         for batch in clips.batches(plans, ctx.settings.clip_batches):
             cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode)
         make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)

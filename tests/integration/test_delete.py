@@ -257,7 +257,16 @@ class DeleteAtStep:
             self.deleted = True
             delete_video(self.ctx, self.video_id)
 
+    def count(self, name: str, total: int) -> None:
+        self.step(name)
+
     def advance(self, fraction: float) -> None:
+        pass
+
+    def add(self, n: int) -> None:
+        pass
+
+    def analysed(self, video_id: str) -> None:
         pass
 
     def done(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ import ffmpeg
 import pytest
 
 from worker.errors import InputError
-from worker.media.probe import probe
+from worker.media import runner
+from worker.media.probe import TAIL_SECONDS, probe
 
 MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
 GOOD = sorted(
@@ -87,11 +87,28 @@ def test_truncated_matroska_is_caught_by_demuxing_its_end(tmp_path: Path) -> Non
         probe(cut)
 
 
-def test_probe_costs_a_small_fraction_of_the_duration() -> None:
-    # the truncation check demuxes the last seconds only; decoding would cost ~1x duration
-    started = time.perf_counter()
+def test_probe_demuxes_only_the_tail_and_decodes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the truncation check reads the last seconds' packets only; a decode (or a demux of
+    # the whole file) would cost about the file's duration. Asserted on the ffprobe runs
+    # recorded, not on seconds (which a busy machine stretches).
+    commands: list[list[str]] = []
+    real = runner.capture
+
+    def recording(command: list[str], *args: Any) -> bytes:
+        commands.append(command)
+        return real(command, *args)
+
+    monkeypatch.setattr(runner, "capture", recording)
     info = probe(MEDIA / "synthetic" / "programme_1080p2997.mov")
-    assert time.perf_counter() - started < 0.02 * info.duration_ms / 1000
+    assert commands and all(Path(c[0]).name == "ffprobe" for c in commands)
+    decoding = {"-show_frames", "-count_frames"}
+    assert not [c for c in commands if decoding & set(c)]
+    packet_reads = [c for c in commands if any("packet=" in a for a in c)]
+    assert len(packet_reads) == 1
+    start_s = float(packet_reads[0][packet_reads[0].index("-read_intervals") + 1].rstrip("%"))
+    assert info.duration_ms / 1000 - start_s <= TAIL_SECONDS + 0.5
 
 
 @pytest.mark.parametrize(

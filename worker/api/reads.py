@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Clip, Video
-from worker.errors import NotFoundError
+from worker.errors import NotFoundError, VideoNotFoundError
 
 
 def video_row(session: Session, video_id: str) -> Video:
     video = session.get(Video, video_id)
     if video is None:
-        raise NotFoundError(f"no video with id {video_id!r}")
+        raise VideoNotFoundError(video_id)
     return video
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import NotFoundError, VidxError
+from worker.errors import VideoNotFoundError, VidxError
 
 
 class Planned(Protocol):
@@ -43,7 +43,7 @@ def set_clip_options(
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         if min_length_ms is not None:
             video.clip_min_length_ms = min_length_ms
         if keep_opening_credits is not None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import MediaToolError, NotFoundError, VidxError
+from worker.errors import MediaToolError, VideoNotFoundError, VidxError
 from worker.media.cut import CutResult
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
@@ -56,7 +56,7 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         if gone.is_deleting(video):
             raise gone.VideoDeletedError(video_id)
         stem = safe_stem(video.filename)
@@ -220,7 +220,8 @@ def cut_plans(
     with ctx.db.session() as s:
         damaged = notes_of(s, gone.live_video(s, video_id))
     rep = reporter()
-    rep.step("clips", total=1.0)
+    rep.count("clips", len(plans))  # goes on when a batch before this one opened it
+    rep.add(len(made))
     for at in range(0, len(todo), CLIPS_PER_CALL):
         group = todo[at : at + CLIPS_PER_CALL]
         cuts = [(p.start_ms, p.end_ms, folder / p.filename) for p in group]
@@ -237,7 +238,7 @@ def cut_plans(
             for result in results:
                 gone.discard_made(ctx, video_id, result.path)
             raise
-        rep.advance(len(made) / len(plans))
+        rep.add(len(group))
     return [made[(p.kind, p.seq)] for p in plans]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from models import JobState, Video
 from worker.context import AppContext
 from worker.engines.port import Feature
-from worker.errors import InputError, NotFoundError
+from worker.errors import InputError, VideoNotFoundError
 from worker.pipeline import recorded
 from worker.pipeline.collect import store_pages
 from worker.pipeline.jobs import internal_error, set_state
@@ -91,7 +91,7 @@ def _target(s: Session, pages: Sequence[Recorded], video_id: str | None, digest:
     if video_id is not None:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video with id {video_id!r}")
+            raise VideoNotFoundError(video_id)
     else:
         source = recorded.source_of(pages)
         video = _named_by(s, source) or s.get(Video, _derived_id(source, digest))

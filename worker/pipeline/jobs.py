@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import AnalysisJob, JobState, Video
 from worker.context import AppContext
 from worker.engines.port import Feature
-from worker.errors import FeatureNotSupportedError, NotFoundError
+from worker.errors import FeatureNotSupportedError, VideoNotFoundError
 from worker.pipeline import gone
 from worker.store import client_token, get_or_create_job
 from worker.store import set_state as store_set_state
@@ -46,7 +46,7 @@ def create_jobs(
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         for feature in features:
             p = {**DEFAULT_PARAMS[feature], **((params or {}).get(feature) or {})}
             ids.append(get_or_create_job(s, video, feature.value, p, engine).id)
@@ -90,6 +90,12 @@ def video_jobs_done(ctx: AppContext, video_id: str) -> bool:
 
 def video_jobs_succeeded(ctx: AppContext, video_id: str) -> bool:
     return all(st == JobState.SUCCEEDED for st in _job_states(ctx, video_id))
+
+
+def jobs_succeeded(ctx: AppContext, job_ids: Sequence[int]) -> bool:
+    with ctx.db.session() as s:
+        states = s.scalars(select(AnalysisJob.state).where(AnalysisJob.id.in_(job_ids))).all()
+    return all(st == JobState.SUCCEEDED for st in states)
 
 
 def video_of_job(ctx: AppContext, job_id: int) -> str | None:

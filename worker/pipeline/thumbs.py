@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from models import Thumbnail, TimelineRange, Video
 from worker.context import AppContext
-from worker.errors import NotFoundError, VidxError
+from worker.errors import VideoNotFoundError, VidxError
 from worker.media.probe import probe
 from worker.media.thumbnails import ShotSpan, Thumbnails, make_thumbnails
 from worker.pipeline import gone
@@ -24,7 +24,7 @@ def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
     with ctx.db.session() as s:
         video = s.get(Video, video_id)
         if video is None:
-            raise NotFoundError(f"no video {video_id}")
+            raise VideoNotFoundError(video_id)
         if gone.is_deleting(video):
             raise gone.VideoDeletedError(video_id)
         source = Path(video.source)

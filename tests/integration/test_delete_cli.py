@@ -30,7 +30,7 @@ def test_delete_command(tmp_path: Path) -> None:
     vid = json.loads(run.stdout)["video_id"]
     assert (data / "clips" / vid).is_dir()
 
-    done = vidx(["delete", vid, "--json"], env)
+    done = vidx(["delete", vid[:6], "--format", "json"], env)  # an id prefix, as elsewhere
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["video_id"] == vid and report["rows"]["videos"] == 1

@@ -572,6 +572,47 @@ def clips(
 
 @app.command()
 @handled
+def delete(
+    video_ref: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    keep_source: bool = typer.Option(
+        False, "--keep-source", help="keep the uploaded source file (API uploads) in the data dir"
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="delete even while its jobs are in flight (they are dropped)"
+    ),
+    remote: bool = typer.Option(
+        False, "--remote", help="also its S3 objects under VIDX_S3_PREFIX/<sha256>/"
+    ),
+    fmt: str = _format_option(),
+    as_json: bool = _json_alias(),
+) -> None:
+    """Delete a video: its rows, clips, thumbnails, results, transcode and uploaded source.
+
+    Files outside the data dir (the file given to `vidx run`) are never touched. A delete
+    that stopped part-way is finished by running it again."""
+    from worker.service import delete_video, ensure_schema
+
+    as_json = _wants_json(fmt, as_json)
+    ctx = get_context()
+    ensure_schema(ctx)
+    video_id = _video_id(ctx, video_ref)
+    done = delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
+    if as_json:
+        _print_json(done.as_dict())
+        return
+    remote_part = f", {len(done.s3_objects)} S3 objects" if remote else ""
+    sys.stdout.write(
+        f"deleted video {video_id}: {sum(done.rows.values())} rows, "
+        f"{len(done.files)} files/folders{remote_part}\n"
+    )
+    for kept in done.kept:
+        sys.stdout.write(f"  kept: {kept}\n")
+    for note in done.notes:
+        sys.stdout.write(f"  note: {note}\n")
+
+
+@app.command()
+@handled
 def worker(
     concurrency: int = typer.Option(2, metavar="N", help="worker processes"),
     loglevel: str = typer.Option("INFO", metavar="LEVEL", help="log level"),

@@ -26,6 +26,15 @@ class NotFoundError(VidxError):
     """A video, job or clip id that does not exist."""
 
 
+class ConflictError(VidxError):
+    """The request clashes with the video's state (e.g. deleting one whose jobs run): 409."""
+
+
+class IncompleteError(VidxError):
+    """An operation stopped part-way on the server's side (a file it could not remove,
+    S3 unreachable) and running it again finishes it: 500, with this message."""
+
+
 class VideoNotFoundError(NotFoundError):
     """No video has this id (or, in the CLI, starts with it): one wording everywhere."""
 

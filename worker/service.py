@@ -1,4 +1,4 @@
-"""Use cases the CLI (and later the API) call: submit a video, check the schema."""
+"""Use cases the CLI and the API share: submit and delete a video, check the schema."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session
 
 from models import Video
+from worker import deletion
 from worker.celery_app import check_broker
 from worker.context import AppContext
 from worker.db import alembic_config
@@ -20,7 +21,7 @@ from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
 from worker.media.cut_codec import check_codec, resolve
-from worker.pipeline import ingest, jobs
+from worker.pipeline import gone, ingest, jobs
 from worker.pipeline.clip_request import check_min_length
 from worker.pipeline.clips import CLIP_KINDS, DEFAULT_CODEC, MODES
 from worker.progress import reporter
@@ -145,7 +146,9 @@ def submit(
     ensure_schema(ctx)
     check_broker()
     with ctx.db.session() as s:
-        video_id = register(s).id
+        video = register(s)
+        gone.refuse_if_deleting(video)  # (rolls the registration back)
+        video_id = video.id
     job_ids = jobs.create_jobs(ctx, video_id, features, engine)
     if force:
         restarted = jobs.restart_failed(ctx, video_id, features)
@@ -158,6 +161,22 @@ def submit(
     else:
         enqueue(video_id, job_ids)
     return Submitted(video_id, job_ids, duration_ms, notes)
+
+
+def delete_video(
+    ctx: AppContext,
+    video_id: str,
+    *,
+    keep_source: bool = False,
+    force: bool = False,
+    remote: bool = False,
+) -> deletion.Deleted:
+    """`vidx delete` and `DELETE /videos/{id}`: the video's rows, its files under the
+    data dir (the uploaded source too unless `keep_source`), with `remote` its S3 objects.
+    Refused (ConflictError) while its jobs are in flight unless `force`; an unknown id is
+    NotFoundError. worker/deletion.py has the order and why it is safe to run again."""
+    ensure_schema(ctx)
+    return deletion.delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
 
 
 def _analyse_locally(

@@ -17,6 +17,7 @@ from worker.context import get_context
 from worker.errors import TRANSIENT_ERRORS, MediaToolError, VidxError
 from worker.pipeline import backlog, clip_request, clips, jobs, thumbs
 from worker.pipeline.collect import collect_job as collect_step
+from worker.pipeline.gone import VideoDeletedError
 from worker.pipeline.start import StartOutcome
 from worker.pipeline.start import start_job as start_step
 from worker.progress import reporter
@@ -152,7 +153,10 @@ def cut_clips(self: Task[Any, Any], video_id: str) -> None:
             cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode, codec)
         make_thumbnails.delay(video_id)  # in parallel with the batches (after them when eager)
 
-    with_retries(self, plan)
+    try:
+        with_retries(self, plan)
+    except VideoDeletedError:
+        log.info("clips of video %s not cut: the video was deleted", video_id)
 
 
 @app.task(name="vidx.make_thumbnails", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
@@ -165,6 +169,8 @@ def make_thumbnails(self: Task[Any, Any], video_id: str) -> None:
             thumbs.make_for_video(ctx, video_id)
         except TRANSIENT:
             raise
+        except VideoDeletedError:
+            log.info("thumbnails of video %s not made: the video was deleted", video_id)
         except VidxError as exc:
             # pictures for the viewer: their failure is recorded and logged, but never fails
             # the clips or the video (nor, when eager, the `vidx run` that is cutting them)
@@ -181,9 +187,13 @@ def cut_clip_batch(
     """Cut one batch; a failed cut (ffmpeg killed, disk full, ...) retries the batch,
     which cuts only the clips not yet registered; the last failure is recorded."""
     ctx = get_context()
-    kinds, _ = jobs.requested_clips(ctx, video_id)
     wanted = {(str(kind), int(seq)) for kind, seq in items}
-    plans = [p for p in clips.plan_clips(ctx, video_id, kinds) if (p.kind, p.seq) in wanted]
+    try:
+        kinds, _ = jobs.requested_clips(ctx, video_id)
+        plans = [p for p in clips.plan_clips(ctx, video_id, kinds) if (p.kind, p.seq) in wanted]
+    except VideoDeletedError:
+        log.info("clips of video %s not cut: the video was deleted", video_id)
+        return
     try:
         with_retries(
             self,
@@ -193,9 +203,13 @@ def cut_clip_batch(
         )
     except Retry:
         raise
+    except VideoDeletedError:
+        log.info("clips of video %s: the video was deleted; this batch stops", video_id)
     except Exception as exc:
         # recorded on the video so `status` says FAILED instead of PROCESSING forever
         message = str(exc) if isinstance(exc, VidxError) else jobs.internal_error(exc)
-        clips.record_failure(ctx, video_id, message)
+        if not clips.record_failure(ctx, video_id, message):
+            log.info("clips of video %s stopped: the video was deleted (%s)", video_id, exc)
+            return
         log.exception("clips of video %s failed", video_id)
         raise

@@ -14,12 +14,15 @@ from worker.api.uploads import safe_name
 from worker.config import Settings
 from worker.context import AppContext
 from worker.errors import (
+    ConflictError,
     EngineUnavailableError,
     FeatureNotSupportedError,
+    IncompleteError,
     InputError,
     NotFoundError,
     VidxError,
 )
+from worker.pipeline.gone import VideoDeletedError
 from worker.query import InvalidCursorError, InvalidQueryError
 
 
@@ -73,6 +76,9 @@ def test_parse_time_none() -> None:
         (InvalidCursorError("bad cursor"), 422),
         (FeatureNotSupportedError("no faces"), 422),
         (EngineUnavailableError("S3 down"), 503),
+        (ConflictError("jobs in flight"), 409),
+        (VideoDeletedError("v1"), 404),
+        (IncompleteError("a file was not removed"), 500),
         (VidxError("anything else"), 400),
     ],
 )

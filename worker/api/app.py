@@ -13,9 +13,9 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from worker import viewer
-from worker.api import problems
+from worker.api import docs, problems
 from worker.api.background import InProcessRunner
-from worker.api.routes import detections, media, submit, videos
+from worker.api.routes import delete, detections, media, submit, videos
 from worker.api.schemas import Timeline
 from worker.context import AppContext, get_context, use_context
 
@@ -83,11 +83,14 @@ def create_app(context: AppContext | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,  # operationId: the function
+        docs_url=None,  # served offline by worker/api/docs.py instead of from a CDN
+        redoc_url=None,  # off: ReDoc fetches its logo from a CDN (docs.py)
     )
     app.state.context = ctx
     app.state.runner = runner
     problems.install(app)
-    for module in (videos, media, detections, submit):
+    docs.install(app)
+    for module in (videos, media, detections, submit, delete):
         app.include_router(module.router)
     app.include_router(viewer.router)
     return app

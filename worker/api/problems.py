@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from worker.errors import (
+    ConflictError,
     EngineUnavailableError,
     FeatureNotSupportedError,
+    IncompleteError,
     InputError,
     NotFoundError,
     ThrottledError,
@@ -61,6 +63,10 @@ def problem_response(
 def status_of(exc: VidxError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, IncompleteError):  # the server's side; its message says what to do
+        return 500
     if isinstance(exc, InputError | InvalidQueryError | FeatureNotSupportedError):
         return 422
     if isinstance(exc, ThrottledError | EngineUnavailableError):  # S3/Rekognition, for now

@@ -211,3 +211,12 @@ class Submitted(BaseModel):
     video_id: str
     jobs: list[SubmittedJob]
     notes: list[str]
+
+
+class DeletedVideo(BaseModel):
+    video_id: str
+    rows: dict[str, int] = Field(description="rows removed, per table")
+    files: list[str] = Field(description="files and folders removed from the data dir")
+    s3_objects: list[str] = Field(description="s3:// objects removed (with remote=true)")
+    kept: list[str] = Field(description="left on purpose, each with the reason")
+    notes: list[str]

@@ -263,3 +263,40 @@ def translate(exc: Exception, uri: str) -> Exception:
     if isinstance(exc, BotoCoreError):
         return EngineUnavailableError(f"{uri}: cannot reach S3: {exc}")
     return EngineError(f"{uri}: S3 transfer failed: {exc}")
+
+
+def video_folder(prefix: str, sha256: str) -> str:
+    """`<prefix>/<sha256>/`: where a video's upload and its clips are (object_key's folder)."""
+    return object_key(prefix, sha256, "x")[: -len("x")]
+
+
+def delete_prefix(s3_client: S3Client, bucket: str, prefix: str) -> list[str]:
+    """Delete every object whose key starts with `prefix`; the s3:// URIs deleted.
+
+    Listed a page (1000 keys) at a time and deleted in one DeleteObjects call per page;
+    a key S3 refuses to delete raises, naming it (a later call deletes what is left).
+    """
+    uri = f"s3://{bucket}/{prefix}"
+    deleted: list[str] = []
+    try:
+        for page in s3_client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix
+        ):
+            keys = [obj["Key"] for obj in page.get("Contents", [])]
+            if not keys:
+                continue
+            answer = s3_client.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+            )
+            errors = answer.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise EngineError(
+                    f"s3://{bucket}/{first.get('Key')}: not deleted "
+                    f"({first.get('Code')}: {first.get('Message')})"
+                )
+            deleted += [f"s3://{bucket}/{k}" for k in keys]
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, uri) from None
+    return deleted

@@ -20,7 +20,7 @@ from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
-from worker.pipeline import clip_request, clip_upload, thumbs
+from worker.pipeline import clip_request, clip_upload, gone, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
 from worker.pipeline.timeline import content_range
 from worker.progress import reporter
@@ -64,6 +64,8 @@ def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPla
         video = s.get(Video, video_id)
         if video is None:
             raise VideoNotFoundError(video_id)
+        if gone.is_deleting(video):
+            raise gone.VideoDeletedError(video_id)
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
@@ -150,10 +152,14 @@ def batches(
     return out
 
 
-def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
+def record_failure(ctx: AppContext, video_id: str, message: str) -> bool:
+    """Keep the failure on the video for `status`; False when the video was deleted."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
+        video = s.get(Video, video_id)
+        if video is None or gone.is_deleting(video):
+            return False
         video.extra = {**video.extra, "clips_error": message[:2000]}
+    return True
 
 
 def clear_failure(ctx: AppContext, video_id: str) -> None:
@@ -217,14 +223,12 @@ def cut_plans(
     each call's clips are registered before the next starts, so a failure later on
     keeps the verified ones and a retry only cuts what is missing."""
     with ctx.db.session() as s:
-        source = Path(s.get_one(Video, video_id).source)
+        source = Path(gone.live_video(s, video_id).source)
     info = probe(source)
     codec = resolve(codec, info.video_codec, mode)
     folder = (out or ctx.settings.clips_dir / video_id).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     upload_to = clip_upload.s3_target(ctx, video_id)
-    rep = reporter()
-    rep.count("clips", len(plans))  # goes on when a batch before this one opened it
     made: dict[tuple[str, int], Clip] = {}
     todo: list[ClipPlan] = []
     for plan in plans:
@@ -233,9 +237,11 @@ def cut_plans(
             todo.append(plan)
         else:  # a re-run keeps verified clips instead of cutting again
             made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, existing)
-    rep.add(len(made))
     with ctx.db.session() as s:
-        damaged = notes_of(s, s.get_one(Video, video_id))
+        damaged = notes_of(s, gone.live_video(s, video_id))
+    rep = reporter()
+    rep.count("clips", len(plans))  # goes on when a batch before this one opened it
+    rep.add(len(made))
     for at in range(0, len(todo), CLIPS_PER_CALL):
         group = todo[at : at + CLIPS_PER_CALL]
         cuts = [(p.start_ms, p.end_ms, folder / p.file_name(codec)) for p in group]
@@ -244,9 +250,14 @@ def cut_plans(
             results = cut_clips_of(source, info, cuts, mode, lose, codec)
         except MediaToolError as exc:
             raise _with_damage(damaged, group, exc) from None
-        for plan, result in zip(group, results, strict=True):
-            clip = _register(ctx, video_id, plan, mode, codec, result)
-            made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
+        try:
+            for plan, result in zip(group, results, strict=True):
+                clip = _register(ctx, video_id, plan, mode, codec, result)
+                made[(plan.kind, plan.seq)] = clip_upload.publish(ctx, upload_to, clip)
+        except gone.VideoDeletedError:  # deleted while they were cut: none of them stays
+            for result in results:
+                gone.discard_made(ctx, video_id, result.path)
+            raise
         rep.add(len(group))
     return [made[(p.kind, p.seq)] for p in plans]
 
@@ -301,5 +312,6 @@ def _register(
         size_bytes=result.path.stat().st_size,
     )
     with ctx.db.session() as s:
+        gone.live_video(s, video_id, lock=True)  # a delete begun meanwhile: no row
         upsert_clip(s, clip)
     return clip

@@ -21,7 +21,6 @@ from worker.engines.port import Feature, ResultPage
 from worker.errors import (
     TRANSIENT_ERRORS,
     JobNotFinishedError,
-    NotFoundError,
     ResultsExpiredError,
     VidxError,
 )
@@ -44,12 +43,14 @@ NOT_FINISHED = "notified, but the engine still reports the job {status}: waiting
 
 
 def collect_job(ctx: AppContext, job_id: int, owner: str | None = None) -> JobState:
-    """Collect the job; the state it is left in (COLLECTING: another run has it)."""
+    """Collect the job; the state it is left in (COLLECTING: another run has it;
+    FAILED too for a job deleted with its video, so the caller starts what waits)."""
     owner = owner or uuid.uuid4().hex
     with ctx.db.session() as s:
         job = s.get(AnalysisJob, job_id)
-        if job is None:
-            raise NotFoundError(f"no analysis job {job_id}")
+        if job is None:  # deleted with its video (`vidx delete --force`): a late collect
+            log.info("job %s is gone (its video was deleted); nothing to collect", job_id)
+            return JobState.FAILED
         state = JobState(job.state)
         feature, engine_job_id, engine_name = Feature(job.feature), job.engine_job_id, job.engine
     if state in (JobState.SUCCEEDED, JobState.FAILED):

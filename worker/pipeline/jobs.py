@@ -13,6 +13,7 @@ from models import AnalysisJob, JobState, Video
 from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.errors import FeatureNotSupportedError, VideoNotFoundError
+from worker.pipeline import gone
 from worker.store import client_token, get_or_create_job
 from worker.store import set_state as store_set_state
 
@@ -104,8 +105,9 @@ def video_of_job(ctx: AppContext, job_id: int) -> str | None:
 
 
 def requested_clips(ctx: AppContext, video_id: str) -> tuple[list[str], str]:
+    """The clips asked for; VideoDeletedError once the video is gone or being deleted."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
+        video = gone.live_video(s, video_id)
         return list(video.requested_clips), video.clip_mode
 
 

@@ -28,6 +28,11 @@ from worker.progress import reporter
 log = logging.getLogger(__name__)
 
 
+def transcode_path(ctx: AppContext, sha256: str) -> Path:
+    """The H.264 MP4 made for Rekognition of a video it cannot read as it is."""
+    return ctx.settings.data_dir / "transcoded" / f"{sha256}.mp4"
+
+
 def video_source(ctx: AppContext, session: Session, video: Video, engine: Engine) -> VideoSource:
     if not engine.reads_s3:
         return VideoSource(video.id, video.sha256 or "", path=Path(video.source))
@@ -58,7 +63,7 @@ def _stage(ctx: AppContext, video: Video) -> None:
     if fit.needs_transcode:
         log.info("transcoding %s for Rekognition (%s)", path, fit.reason)
         rep.step("transcode")
-        target = ctx.settings.data_dir / "transcoded" / f"{video.sha256}.mp4"
+        target = transcode_path(ctx, video.sha256)
         if not target.exists():
             to_h264_mp4(path, info, target)
         path = target

@@ -15,16 +15,16 @@ from enum import StrEnum
 
 from models import AnalysisJob, JobState, Video, utcnow
 from worker.context import AppContext
-from worker.engines.port import EngineJobStatus, Feature, JobRequest
+from worker.engines.local.engine import LocalEngine
+from worker.engines.port import Engine, EngineJobStatus, Feature, JobRequest
 from worker.errors import (
     TRANSIENT_ERRORS,
     LimitExceededError,
-    NotFoundError,
     SlotsUnavailableError,
     ThrottledError,
     VidxError,
 )
-from worker.pipeline import lease
+from worker.pipeline import gone, lease
 from worker.pipeline.jobs import internal_error
 from worker.pipeline.stage import video_source
 from worker.progress import reporter
@@ -60,8 +60,9 @@ def _claim(ctx: AppContext, job_id: int, owner: str) -> AnalysisJob | None:
     )
     with ctx.db.session() as s:
         job = s.get(AnalysisJob, job_id)
-        if job is None:
-            raise NotFoundError(f"no analysis job {job_id}")
+        if job is None:  # deleted with its video: nothing to start
+            log.info("job %s is gone (its video was deleted); nothing to start", job_id)
+            return None
         return job if won else None
 
 
@@ -84,7 +85,7 @@ def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOu
     rep.step(feature.value, total=1.0)
     try:
         with ctx.db.session() as s:
-            video = s.get_one(Video, job.video_id)
+            video = gone.live_video(s, job.video_id)
             source = video_source(ctx, s, video, engine)
         request = JobRequest(feature, source, job.client_token, dict(job.params))
         engine_job_id = engine.start(request, progress=rep.advance)
@@ -101,10 +102,15 @@ def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOu
         # job stays STARTING with its slot and the task's retry (same owner, same client
         # token, so the same engine job) takes it up again
         raise
+    except gone.VideoDeletedError:
+        _abandoned(ctx, job)
+        return StartOutcome.DONE
     except VidxError as exc:
         _give_back(ctx, job_id, owner, JobState.FAILED, str(exc))
         return StartOutcome.FAILED
     except Exception as exc:
+        if _abandoned(ctx, job):  # e.g. its video row went mid-upload
+            return StartOutcome.DONE
         # never leave a job half-way: record the failure, then let the task log it
         log.exception("job %s: start failed", job_id)
         _give_back(ctx, job_id, owner, JobState.FAILED, internal_error(exc))
@@ -112,6 +118,8 @@ def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOu
     try:
         _record_started(ctx, job_id, owner, engine_job_id)
     except lease.LeaseLostError:
+        if _abandoned(ctx, job, engine, engine_job_id):
+            return StartOutcome.DONE
         # the reconciler requeued this slow start meanwhile: the requeued run starts the
         # same engine job again (same client token) and records it
         log.warning("job %s: requeued while starting; leaving it to the new run", job_id)
@@ -129,6 +137,24 @@ def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOu
     if state.status is EngineJobStatus.SUCCEEDED:
         return StartOutcome.COLLECT_NOW
     return StartOutcome.WAITING
+
+
+def _abandoned(
+    ctx: AppContext, job: AnalysisJob, engine: Engine | None = None, started: str | None = None
+) -> bool:
+    """True when the job's video was deleted while this run started it (a forced
+    delete): its slot is freed and a local result written meanwhile is removed, so
+    nothing of the video stays behind. (A Rekognition job started meanwhile runs to its
+    end at AWS; its notification then names an unknown job and changes nothing.)"""
+    with ctx.db.session() as s:
+        video = s.get(Video, job.video_id)
+        if video is not None and not gone.is_deleting(video):
+            return False
+    log.info("job %s: its video %s was deleted while it started; dropping it", job.id, job.video_id)
+    release_slot(ctx, job.id, job.engine)
+    if isinstance(engine, LocalEngine) and started is not None:
+        gone.discard_made(ctx, job.video_id, engine.result_path(started))
+    return True
 
 
 def _record_started(ctx: AppContext, job_id: int, owner: str, engine_job_id: str) -> None:
@@ -176,10 +202,12 @@ def _give_back(ctx: AppContext, job_id: int, owner: str, state: JobState, messag
         release_slot(ctx, job_id)
 
 
-def release_slot(ctx: AppContext, job_id: int) -> None:
-    with ctx.db.session() as s:
-        job = s.get(AnalysisJob, job_id)
-        engine = job.engine if job else None
+def release_slot(ctx: AppContext, job_id: int, engine: str | None = None) -> None:
+    """Free the job's slot; `engine` names its engine when the row may be gone."""
+    if engine is None:
+        with ctx.db.session() as s:
+            job = s.get(AnalysisJob, job_id)
+            engine = job.engine if job else None
     slots = ctx.slots(engine) if engine else None
     if slots is not None:
         slots.release(slot_key(job_id))

@@ -16,6 +16,7 @@ from worker.context import AppContext
 from worker.errors import VideoNotFoundError, VidxError
 from worker.media.probe import probe
 from worker.media.thumbnails import ShotSpan, Thumbnails, make_thumbnails
+from worker.pipeline import gone
 from worker.progress import reporter
 
 
@@ -24,6 +25,8 @@ def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
         video = s.get(Video, video_id)
         if video is None:
             raise VideoNotFoundError(video_id)
+        if gone.is_deleting(video):
+            raise gone.VideoDeletedError(video_id)
         source = Path(video.source)
         shots = [
             ShotSpan(r.seq, r.start_ms, r.end_ms)
@@ -36,9 +39,19 @@ def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
     if not shots:
         raise VidxError(f"video {video_id}: no shots to picture (run the segments feature first)")
     reporter().step("thumbnails")
-    made = make_thumbnails(source, probe(source), shots, ctx.settings.thumbs_dir / video_id)
+    folder = ctx.settings.thumbs_dir / video_id
+    made = make_thumbnails(source, probe(source), shots, folder)
+    try:
+        _register(ctx, video_id, made)
+    except gone.VideoDeletedError:  # deleted while they were made: none of them stays
+        gone.discard_made(ctx, video_id, folder)
+        raise
+    return made
+
+
+def _register(ctx: AppContext, video_id: str, made: Thumbnails) -> None:
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
+        video = gone.live_video(s, video_id, lock=True)
         video.extra = {k: v for k, v in video.extra.items() if k != "thumbs_error"}
         s.execute(delete(Thumbnail).where(Thumbnail.video_id == video_id))
         s.add_all(
@@ -64,11 +77,11 @@ def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
                 at_ms=None,
             )
         )
-    return made
 
 
 def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
     """Kept on the video for `status`; thumbnails never fail the clips themselves."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
-        video.extra = {**video.extra, "thumbs_error": message[:2000]}
+        video = s.get(Video, video_id)
+        if video is not None and not gone.is_deleting(video):
+            video.extra = {**video.extra, "thumbs_error": message[:2000]}

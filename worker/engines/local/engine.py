@@ -48,6 +48,10 @@ class LocalEngine:
     def supports(self, feature: Feature) -> bool:
         return feature in SUPPORTED
 
+    def result_path(self, job_id: str) -> Path:
+        """Where a job's result is kept (`vidx delete` removes it with the video)."""
+        return self._result_path(job_id)
+
     def _result_path(self, job_id: str) -> Path:
         if not job_id.replace("-", "").replace("_", "").isalnum():
             raise EngineError(f"invalid job id {job_id!r}")

@@ -187,6 +187,10 @@ def cut_clip_batch(
     """Cut one batch; a failed cut (ffmpeg killed, disk full, ...) retries the batch,
     which cuts only the clips not yet registered; the last failure is recorded."""
     ctx = get_context()
+    # with Celery's "succeeded" line, this gives each batch's span in the worker log
+    log.info(
+        "cut_clip_batch[%s] started: %d clips of video %s", self.request.id, len(items), video_id
+    )
     wanted = {(str(kind), int(seq)) for kind, seq in items}
     try:
         kinds, _ = jobs.requested_clips(ctx, video_id)

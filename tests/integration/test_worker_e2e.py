@@ -8,6 +8,7 @@ as in production: `vidx submit` enqueues, the worker does the work, `vidx status
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,14 +188,15 @@ def test_one_videos_clips_are_cut_by_parallel_tasks(stack: Stack, media: Path) -
     logged = len(stack.log_text())
     video_id = submit(stack, video, *options)
     wait_indexed(stack, video_id)
-    # recorded by the worker, not polled: which pool processes finished this video's batches
-    cutters = set(
-        re.findall(
-            r"INFO/(ForkPoolWorker-\d+)\] Task vidx\.cut_clip_batch\[[^\]]+\] succeeded",
-            stack.log_text()[logged:],
-        )
-    )
-    assert len(cutters) >= 2, f"one pool process cut every batch: {cutters}"
+    # recorded by the worker, not polled: when each batch started and ended, and where
+    spans = _batch_spans(stack.log_text()[logged:])
+    assert len(spans) >= 2, spans
+    overlapping = [
+        (a, b)
+        for a, b in itertools.combinations(spans, 2)
+        if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]
+    ]
+    assert overlapping, f"no two batches were cut at the same time: {spans}"
     doc = json.loads(vidx(["timeline", video_id], stack.env).stdout)
     # the 2.6 s minimum merges the shots in pairs (tests/integration/test_clips_cli.py)
     assert [(c["index"], c["start_ms"], c["end_ms"]) for c in doc["clips"]] == [
@@ -201,6 +204,24 @@ def test_one_videos_clips_are_cut_by_parallel_tasks(stack: Stack, media: Path) -
     ]  # fmt: skip
     assert {c["mode"] for c in doc["clips"]} == {"accurate"}
     assert "vidx.cut_clip_batch" in stack.log_text()
+
+
+_STAMP = r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/(ForkPoolWorker-\d+)\] "
+
+
+def _batch_spans(log: str) -> list[tuple[str, datetime, datetime]]:
+    """(pool process, start, end) of each cut_clip_batch task, from the worker's log."""
+    when = "%Y-%m-%d %H:%M:%S,%f"
+    started = {
+        task: (proc, datetime.strptime(at, when))
+        for at, proc, task in re.findall(_STAMP + r"cut_clip_batch\[([^\]]+)\] started", log)
+    }
+    spans = []
+    for at, _, task in re.findall(_STAMP + r"Task vidx\.cut_clip_batch\[([^\]]+)\] succeeded", log):
+        if task in started:
+            proc, start = started[task]
+            spans.append((proc, start, datetime.strptime(at, when)))
+    return spans
 
 
 def test_submit_and_worker_need_a_broker(tmp_path: Path, media: Path) -> None:

@@ -319,7 +319,8 @@ def _print_analysis(s: dict[str, Any]) -> None:
     ]
     if s["content_range_ms"]:
         a, b = s["content_range_ms"]
-        lines.append(f"  content         {format_hms(a)} - {format_hms(b)}")
+        # the content clip's span, named apart from the Content cues listed above it
+        lines.append(f"  programme span  {format_hms(a)} - {format_hms(b)}  (content_range_ms)")
     if s["analysis_reused"]:
         lines.append("  analysis reused: this file was analysed before")
     else:

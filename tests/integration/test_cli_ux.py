@@ -238,6 +238,10 @@ def test_progress_on_a_terminal(media: Path, tmp_path: Path) -> None:
     names = [line.split()[0] for line in shown]
     assert names[:4] == ["probe", "hash", "segments", "collect"]
     assert names[4] == "video" and "4 shots" in shown[5]
+    # the content clip's span is named apart from the Content cues
+    assert [line.strip() for line in shown if "programme span" in line] == [
+        "programme span  00:00:00.000 - 00:00:10.000  (content_range_ms)"
+    ]
     summary_end = next(i for i, line in enumerate(shown) if "real time" in line)
     assert names[summary_end + 1 :].count("clips") == 1 and "clips" not in names[:summary_end]
     assert re.search(r"^clips +━+ 5/5 clips", shown[summary_end + 1])

@@ -6,7 +6,8 @@ import botocore.session
 import pytest
 
 from worker.engines.port import Feature
-from worker.pipeline.recorded import OPERATION, RESPONSES, operations_of
+from worker.engines.rekognition import GET_OPERATIONS
+from worker.pipeline.recorded import RESPONSES, operations_of
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_every_video_get_operation_is_known(model: botocore.model.ServiceModel) 
         if op.startswith("Get") and "JobStatus" in model.operation_model(op).output_shape.members
     }
     assert video_gets == set(RESPONSES)
-    assert set(OPERATION) == set(Feature)
+    assert set(GET_OPERATIONS) == set(Feature)
 
 
 @pytest.mark.parametrize(

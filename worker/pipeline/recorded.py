@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from worker.engines.port import Feature
+from worker.engines.rekognition import GET_OPERATIONS
 from worker.errors import InputError
 from worker.media.decode_errors import PAGE_KEY
 from worker.results import ParsedPage, ResultParseError, VideoMeta, parse_page
@@ -35,12 +36,6 @@ RESPONSES: dict[str, frozenset[str]] = {
     "GetPersonTracking": _COMMON | {"Persons"},
     "GetCelebrityRecognition": _COMMON | {"Celebrities"},
     "GetTextDetection": _COMMON | {"TextDetections", "TextModelVersion"},
-}
-OPERATION = {
-    Feature.LABELS: "GetLabelDetection",
-    Feature.MODERATION: "GetContentModeration",
-    Feature.FACES: "GetFaceDetection",
-    Feature.SEGMENTS: "GetSegmentDetection",
 }
 # the keys a page of each operation must have (an empty page still has its empty list)
 _REQUIRED = {
@@ -108,7 +103,7 @@ def operations_of(page: Mapping[str, Any]) -> list[str]:
 
 
 def _check_kind(path: Path, page: Mapping[str, Any], feature: Feature) -> None:
-    want = OPERATION[feature]
+    want = GET_OPERATIONS[feature]
     found = operations_of(page)
     if want not in found:
         if found:
@@ -138,7 +133,7 @@ def read(path: Path, feature: Feature) -> Recorded:
         raise InputError(path, f"not a Get* response: a JSON {type(page).__name__}")
     _check_kind(path, page, feature)
     if "JobStatus" not in page:
-        raise InputError(path, f"not a whole {OPERATION[feature]} response: no JobStatus")
+        raise InputError(path, f"not a whole {GET_OPERATIONS[feature]} response: no JobStatus")
     status = page["JobStatus"]
     if status != "SUCCEEDED":
         why = f" ({page['StatusMessage']})" if page.get("StatusMessage") else ""

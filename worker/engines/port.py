@@ -21,6 +21,15 @@ class Feature(StrEnum):
     FACES = "faces"
 
 
+# the list each feature's Get* response pages over
+ITEMS_KEY = {
+    Feature.SEGMENTS: "Segments",
+    Feature.LABELS: "Labels",
+    Feature.MODERATION: "ModerationLabels",
+    Feature.FACES: "Faces",
+}
+
+
 class EngineJobStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUCCEEDED = "SUCCEEDED"

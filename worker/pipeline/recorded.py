@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from worker.engines.port import Feature
+from worker.engines.port import ITEMS_KEY, Feature
 from worker.engines.rekognition import GET_OPERATIONS
 from worker.errors import InputError
 from worker.media.decode_errors import PAGE_KEY
@@ -62,12 +62,6 @@ _JOB_FACTS = (
     "LabelModelVersion",
     "ModerationModelVersion",
 )
-_ITEMS = {
-    Feature.LABELS: "Labels",
-    Feature.MODERATION: "ModerationLabels",
-    Feature.FACES: "Faces",
-    Feature.SEGMENTS: "Segments",
-}
 
 
 @dataclass(frozen=True)
@@ -206,7 +200,7 @@ def _before(first: tuple[int, ...], last: tuple[int, ...]) -> bool:
 
 def _check_order(feature: Feature, pages: Sequence[Recorded]) -> None:
     """Each page starts where the previous one ended (seen at the page boundaries)."""
-    key = _ITEMS[feature]
+    key = ITEMS_KEY[feature]
     previous: tuple[Recorded, tuple[int, ...]] | None = None
     for rec in pages:
         items = rec.page.get(key) or []

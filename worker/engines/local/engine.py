@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.engines.port import (
+    ITEMS_KEY,
     EngineJobStatus,
     Feature,
     JobRequest,
@@ -26,13 +27,6 @@ from worker.errors import EngineError, FeatureNotSupportedError
 from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
-# the list each Get* response pages over
-_ITEMS_KEY = {
-    Feature.SEGMENTS: "Segments",
-    Feature.LABELS: "Labels",
-    Feature.MODERATION: "ModerationLabels",
-    Feature.FACES: "Faces",
-}
 SUPPORTED = frozenset({Feature.SEGMENTS})
 
 
@@ -106,7 +100,7 @@ class LocalEngine:
             response: dict[str, Any] = json.loads(path.read_text())
         except FileNotFoundError as exc:
             raise EngineError(f"no local result for job {job_id}") from exc
-        key = _ITEMS_KEY[feature]
+        key = ITEMS_KEY[feature]
         items = response.get(key, [])
         offset = 0
         while True:

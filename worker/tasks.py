@@ -143,11 +143,7 @@ def cut_clips(self: Task[Any, Any], video_id: str) -> None:
         if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
             return
         codec = clip_request.requested_codec(ctx, video_id)
-        clips.check_request(kinds, mode, codec)
-        resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
-        plans = clips.plan_clips(ctx, video_id, kinds)
-        clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
-        clips.clear_failure(ctx, video_id)
+        plans = clips.prepare(ctx, video_id, kinds, mode, codec)
         reporter().count("clips", len(plans))  # one count over all the batches
         for batch in clips.batches(plans, ctx.settings.clip_batches):
             cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode, codec)

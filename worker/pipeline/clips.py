@@ -180,6 +180,28 @@ def check_request(kinds: list[str], mode: str, codec: str = DEFAULT_CODEC) -> No
         raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
 
 
+def prepare(
+    ctx: AppContext,
+    video_id: str,
+    kinds: list[str],
+    mode: str,
+    codec: str,
+    min_length_ms: int | None = None,
+    keep_opening_credits: bool | None = None,
+) -> list[ClipPlan]:
+    """The clips a request asks for, before any is cut: a codec the mode cannot give is
+    refused before anything is written; then the options are stored (None: as stored),
+    clips an earlier request made that this plan drops are removed and the last failure
+    is cleared. `vidx clips` and the clips task both start here."""
+    check_request(kinds, mode, codec)
+    resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
+    clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
+    plans = plan_clips(ctx, video_id, kinds)
+    clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
+    clear_failure(ctx, video_id)
+    return plans
+
+
 def cut_clips(
     ctx: AppContext,
     video_id: str,
@@ -195,12 +217,7 @@ def cut_clips(
     """Cut the clips asked for; the options given are stored on the video first (None:
     as stored), and clips an earlier request made that this plan drops are removed.
     A codec the mode cannot give (copy keeps the source's) is refused before that."""
-    check_request(kinds, mode, codec)
-    resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
-    clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
-    plans = plan_clips(ctx, video_id, kinds)
-    clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
-    clear_failure(ctx, video_id)
+    plans = prepare(ctx, video_id, kinds, mode, codec, min_length_ms, keep_opening_credits)
     made = cut_plans(ctx, video_id, plans, mode, out, codec)
     if thumbnails:
         thumbs.make_for_video(ctx, video_id)

@@ -6,7 +6,6 @@ clips a request reuses (keyed on the mode asked for and the codec)."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_context
 from tests.cut_support import streams_of
+from tests.integration.test_api_write import wait_for
 from tests.integration.test_run import ok, vidx
 from worker.api import create_app
 from worker.context import AppContext
@@ -236,11 +236,7 @@ def test_the_api_takes_the_codec_and_refuses_what_cannot_be(
         done = post(clips="shots", codec="h264")
         assert done.status_code == 202, done.text
         video_id = done.json()["video_id"]
-        deadline = time.monotonic() + 120
-        while client.get(f"/videos/{video_id}").json()["status"] == "PROCESSING":
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        assert client.get(f"/videos/{video_id}").json()["status"] == "INDEXED"
+        assert wait_for(client, video_id, "INDEXED", timeout_s=120)["status"] == "INDEXED"
         items = client.get(f"/videos/{video_id}/clips").json()["items"]
         assert {(c["mode"], c["requested_mode"], c["codec"], c["note"]) for c in items} == {
             ("accurate", "smart", "h264", PRORES_NOTE)

@@ -283,11 +283,13 @@ def _remove_files(ctx: AppContext, plan: _Plan) -> list[str]:
         try:
             remove(path)
             removed.append(str(path))
+        except FileNotFoundError:
+            pass  # a twin delete (a retried request) removed it first: what was wanted
         except OSError as exc:
             failed.append(f"{_relative(path, data_dir)}: {exc.strerror or exc}")
 
     for tree in plan.trees:
-        attempt(tree, shutil.rmtree)
+        attempt(tree, _rmtree)
     for path in plan.files:
         attempt(path, Path.unlink)
     for folder in plan.empty_dirs:
@@ -301,6 +303,16 @@ def _remove_files(ctx: AppContext, plan: _Plan) -> list[str]:
             "fix that and delete it again to finish"
         )
     return removed
+
+
+def _rmtree(path: Path) -> None:
+    """shutil.rmtree, where entries a twin delete removes meanwhile count as removed."""
+
+    def gone_is_fine(func: Callable[..., Any], name: str, exc: Any) -> None:
+        if not issubclass(exc[0], FileNotFoundError):
+            raise exc[1]
+
+    shutil.rmtree(path, onerror=gone_is_fine)
 
 
 def _relative(path: Path, data_dir: Path) -> str:

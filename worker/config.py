@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     worker_stall_s: int = Field(
         default=300, ge=5, description="worker exits (to be restarted) after this long stuck"
     )
+    debug: bool = Field(
+        default=False, description="tracebacks and task logs on stderr instead of one line"
+    )
     max_decode_error_ratio: float = Field(
         default=0.01, ge=0, le=1, description="share of damaged frames over which a file is corrupt"
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from tests.terminal import screen
-from worker.cli_progress import RichReporter
+from worker.cli.progress import RichReporter
 
 
 def shown(drive: Callable[[RichReporter], None], enabled: bool = True) -> list[str]:

@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from worker.cli_output import clip_lines
+from worker.cli.output import clip_lines
 
 ROWS = [
     {"kind": "shot", "index": 0, "path": "/c/a_shot_0000.mp4", "mode": "accurate",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.export_support import RATES, contiguous, make_doc
-from worker.cli_output import dumps
+from worker.cli.output import dumps
 from worker.errors import VidxError
 from worker.export import FORMATS, ExportError, check, render, write_atomic
 

@@ -52,22 +52,23 @@ def _main(
     """Index stored videos: shots, technical cues and more as timestamped timelines; clips."""
 
 
-for name, fn in (
-    ("run", run_cmds.run),
-    ("submit", run_cmds.submit),
-    ("status", reading.status),
-    ("timeline", reading.timeline_cmd),
-    ("query", reading.query),
-    ("clips", indexing.clips),
-    ("delete", indexing.delete),
-    ("worker", operations.worker),
-    ("serve", operations.serve),
-    ("import", indexing.import_cmd),
-    ("poll", operations.poll),
-    ("reconcile", operations.reconcile_cmd),
-    ("beat", operations.beat),
-):
-    app.command(name)(handled(fn))
+COMMANDS = (  # in help order; a command is named after its function, less `_cmd`
+    run_cmds.run,
+    run_cmds.submit,
+    reading.status,
+    reading.timeline_cmd,
+    reading.query,
+    indexing.clips,
+    indexing.delete,
+    operations.worker,
+    operations.serve,
+    indexing.import_cmd,
+    operations.poll,
+    operations.reconcile_cmd,
+    operations.beat,
+)
+for fn in COMMANDS:
+    app.command(fn.__name__.removesuffix("_cmd"))(handled(fn))
 app.command("health")(operations.health)  # its own exits: a healthcheck reads only the code
 aws_app.command("setup")(handled(operations.aws_setup))
 db_app.command("upgrade")(handled(operations.db_upgrade))

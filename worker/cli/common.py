@@ -37,6 +37,35 @@ MODE_HELP = "clip cutting mode: smart (frame-exact; else accurate, with a note),
 CODEC_HELP = "clip codec: auto (ProRes stays ProRes in .mov, else H.264), h264 or prores"
 
 
+# options several commands take, defined once so their names, defaults and help agree
+def features_option() -> Any:
+    return typer.Option("segments", metavar="FEATURES", help=FEATURES_HELP)
+
+
+def engine_option() -> Any:
+    return typer.Option(None, metavar="ENGINE", help=ENGINE_HELP)
+
+
+def clips_option(default: str) -> Any:
+    return typer.Option(default, metavar="KINDS", help=CLIPS_HELP)
+
+
+def mode_option() -> Any:
+    return typer.Option("smart", help=MODE_HELP)
+
+
+def codec_option() -> Any:
+    return typer.Option("auto", help=CODEC_HELP)
+
+
+def min_length_option() -> Any:
+    return typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP)
+
+
+def keep_credits_option() -> Any:
+    return typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP)
+
+
 def fail(message: str) -> typer.Exit:
     # exactly one line on stderr: callers and scripts read it
     sys.stderr.write(f"vidx: error: {' '.join(message.split())}\n")
@@ -114,6 +143,15 @@ def video_id_of(ctx: AppContext, ref: str) -> str:
 
     with ctx.db.session() as s:
         return resolve(s, ref)
+
+
+def ready_context() -> AppContext:
+    """The context, its database schema checked (SQLite: migrated) first."""
+    from worker.service import ensure_schema
+
+    ctx = get_context()
+    ensure_schema(ctx)
+    return ctx
 
 
 def require_broker(ctx: AppContext, example: bool = True) -> None:

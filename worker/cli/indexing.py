@@ -11,21 +11,21 @@ import typer
 
 from worker.cli import output as out
 from worker.cli.common import (
-    CODEC_HELP,
     ID_HELP,
-    KEEP_CREDITS_HELP,
-    MIN_LENGTH_HELP,
-    MODE_HELP,
+    codec_option,
     console,
     err_console,
     format_option,
     json_alias,
+    keep_credits_option,
+    min_length_option,
+    mode_option,
     print_json,
+    ready_context,
     video_id_of,
     wants_json,
 )
 from worker.cli.progress import RichReporter
-from worker.context import get_context
 from worker.errors import VidxError
 from worker.progress import reporting
 from worker.query import thumbnails as thumbnails_of
@@ -34,13 +34,13 @@ from worker.query import thumbnails as thumbnails_of
 def clips(
     video_ref: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     at: str = typer.Option("shots,content", "--at", metavar="KINDS", help="shots, content or both"),
-    mode: str = typer.Option("smart", help=MODE_HELP),
-    codec: str = typer.Option("auto", help=CODEC_HELP),
+    mode: str = mode_option(),
+    codec: str = codec_option(),
     out_dir: Path | None = typer.Option(
         None, "--out", metavar="DIR", help="folder (default: the data dir's clips/ID)"
     ),
-    min_length: int = typer.Option(0, "--min-length", metavar="MS", help=MIN_LENGTH_HELP),
-    keep_credits: bool = typer.Option(False, "--keep-opening-credits", help=KEEP_CREDITS_HELP),
+    min_length: int = min_length_option(),
+    keep_credits: bool = keep_credits_option(),
     thumbnails: bool = typer.Option(False, "--thumbnails", help="also a JPEG per shot + sprite"),
     fmt: str = format_option(),
     as_json: bool = json_alias(),
@@ -48,14 +48,13 @@ def clips(
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
     from worker.media.cut_codec import check_codec
     from worker.pipeline.clips import cut_clips
-    from worker.service import check_mode, ensure_schema, parse_clip_kinds
+    from worker.service import check_mode, parse_clip_kinds
 
     as_json = wants_json(fmt, as_json)
     check_mode(mode)
     check_codec(codec)
     kinds = parse_clip_kinds(at)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     video_id = video_id_of(ctx, video_ref)
     with RichReporter(err_console, enabled=err_console.is_terminal) as rep, reporting(rep):
         made = cut_clips(
@@ -103,14 +102,13 @@ def import_cmd(
     Only a whole response is accepted: every page of one SUCCEEDED job of that Get*
     operation, in order; with --video, of a video of the same duration and frame size."""
     from worker.pipeline.importer import import_pages
-    from worker.service import ensure_schema, parse_features
+    from worker.service import parse_features
 
     feats = parse_features(feature)
     if len(feats) != 1:
         raise VidxError(f"--feature takes exactly one feature, got {feature!r}")
     as_json = wants_json(fmt, as_json)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     done = import_pages(ctx, feats[0], pages, video_id_of(ctx, video) if video else None, name)
     if as_json:
         print_json({"video_id": done.video_id, "items": done.items})
@@ -136,11 +134,10 @@ def delete(
 
     Files outside the data dir (the file given to `vidx run`) are never touched. A delete
     that stopped part-way is finished by running it again."""
-    from worker.service import delete_video, ensure_schema
+    from worker.service import delete_video
 
     as_json = wants_json(fmt, as_json)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     video_id = video_id_of(ctx, video_ref)
     done = delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
     if as_json:

@@ -15,6 +15,7 @@ from worker.cli.common import (
     format_option,
     json_alias,
     print_json,
+    ready_context,
     require_broker,
     wants_json,
 )
@@ -51,10 +52,8 @@ def serve(
     import uvicorn
 
     from worker.api import create_app
-    from worker.service import ensure_schema
 
-    ctx = get_context()
-    ensure_schema(ctx)  # here, so a database that is not ready is one clear error line
+    ctx = ready_context()  # here, so a database that is not ready is one clear error line
     if not ctx.settings.api_key and host not in ("127.0.0.1", "localhost", "::1"):
         sys.stderr.write(f"vidx: warning: no VIDX_API_KEY: anyone reaching {host} can submit\n")
     uvicorn.run(create_app(ctx), host=host, port=port, log_level=loglevel.lower())
@@ -66,14 +65,13 @@ def poll(
 ) -> None:
     """Receive Rekognition completions from SQS and hand each job to a collect task."""
     from worker import heartbeat
-    from worker.service import build_poller, ensure_schema
+    from worker.service import build_poller
     from worker.shutdown import stop_on_signals
 
     logging.basicConfig(
         level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     poller = build_poller(ctx)
     if once:
         console.print(str(poller.poll_once()))
@@ -90,12 +88,10 @@ def reconcile_cmd(
     as_json: bool = json_alias(),
 ) -> None:
     """Ask the engine about jobs whose completion notification has not come."""
-    from worker.service import ensure_schema
     from worker.tasks import reconcile
 
     as_json = wants_json(fmt, as_json)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ready_context()
     counts = reconcile.apply().get()
     if as_json:
         print_json(counts)

@@ -9,8 +9,15 @@ from typing import Any
 import typer
 
 from worker.cli import output as out
-from worker.cli.common import ID_HELP, console, format_option, json_alias, print_json, wants_json
-from worker.context import get_context
+from worker.cli.common import (
+    ID_HELP,
+    console,
+    format_option,
+    json_alias,
+    print_json,
+    ready_context,
+    wants_json,
+)
 from worker.errors import VidxError
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
 from worker.timecode import parse_hms
@@ -24,11 +31,9 @@ def status(
     as_json: bool = json_alias(),
 ) -> None:
     """Show the state of a video's jobs (or of recent videos)."""
-    from worker.service import ensure_schema
 
     as_json = wants_json(fmt, as_json)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     with ctx.db.session() as s:
         if video_id:
             from worker.video_ids import resolve
@@ -69,13 +74,11 @@ def timeline_cmd(
     The vidx.timeline/1 JSON document, one CSV row per range, WebVTT cues, a CMX3600
     EDL or an OpenTimelineIO timeline."""
     from worker import export
-    from worker.service import ensure_schema
     from worker.video_ids import resolve
 
     kinds = None if vtt_kinds is None else [k for k in vtt_kinds.replace(" ", "").split(",") if k]
     export.check(fmt, kinds)
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     with ctx.db.session() as s:
         doc = timeline(s, resolve(s, video_id))
     text = export.render(doc, fmt, vtt_kinds=kinds)
@@ -118,7 +121,6 @@ def query(
 
     Ordered by video, then start time. When more rows follow, stderr says
     `vidx: next page: --cursor CURSOR`: repeat the command with it."""
-    from worker.service import ensure_schema
 
     if kind is not None and kind not in QUERY_KINDS:
         raise VidxError(f"unknown kind {kind!r} (choose from: {', '.join(QUERY_KINDS)})")
@@ -133,8 +135,7 @@ def query(
         raise VidxError(str(exc)) from None
     if lo is not None and hi is not None and hi <= lo:
         raise VidxError(f"--to ({to}) must be after --from ({from_})")
-    ctx = get_context()
-    ensure_schema(ctx)
+    ctx = ready_context()
     with ctx.db.session() as s:
         vid = resolve(s, video) if video else None
         page = search(s, QueryFilter(vid, kind, name, min_confidence, lo, hi, limit, after=cursor))

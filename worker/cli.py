@@ -704,7 +704,8 @@ def poll(
     logging.basicConfig(
         level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from worker.service import build_poller, ensure_schema
+    from worker.service import ensure_schema
+    from worker.wiring import build_poller
 
     ctx = get_context()
     ensure_schema(ctx)

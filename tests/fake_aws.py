@@ -128,7 +128,7 @@ class Flow:
 
     def poll(self, max_polls: int = 100) -> PollStats:
         """Run the completion poller until a receive comes back empty."""
-        from worker.service import build_poller
+        from worker.wiring import build_poller
 
         poller = build_poller(self.ctx)
         totals = PollStats()

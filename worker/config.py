@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     labels_aggregate_by: str = Field(default="TIMESTAMPS", pattern="^(TIMESTAMPS|SEGMENTS)$")
     sns_verify_signature: bool | None = Field(
         default=None, description="check SNS signatures; default: on unless AWS_ENDPOINT_URL"
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        # boto3's own variable, no VIDX_ prefix: botocore reads it itself for the clients
+        # (worker/aws/clients.py); here it only tells that the endpoint is not AWS's
+        validation_alias=AliasChoices("AWS_ENDPOINT_URL", "aws_endpoint_url"),
+        description="a local AWS endpoint (moto): SNS messages are not signed there",
     )
     reconcile_after_s: int = Field(default=900, ge=1, description="ask Get* after this wait")
     reconcile_every_s: float = Field(

@@ -1,4 +1,5 @@
-"""Per-process application context: settings, database and engines, built lazily.
+"""Per-process application context: settings, database, engines and the enqueue port,
+built lazily.
 
 Tasks and CLI commands ask for the context instead of building clients themselves;
 tests install their own with `use_context`.
@@ -15,6 +16,7 @@ from worker.config import Settings, get_settings
 from worker.db import Database
 from worker.engines.port import Engine
 from worker.engines.registry import make_engine
+from worker.enqueue import Enqueue, celery_enqueue
 
 if TYPE_CHECKING:
     from worker.aws.clients import AwsClients
@@ -29,6 +31,7 @@ class AppContext:
     _migrated: bool = False
     _slots: JobSlots | None = None
     _aws: AwsClients | None = None
+    _enqueue: Enqueue | None = None  # default: the Celery app's, as configured at each use
 
     @property
     def db(self) -> Database:
@@ -51,6 +54,13 @@ class AppContext:
 
             self._aws = AwsClients()
         return self._aws
+
+    @property
+    def enqueue(self) -> Enqueue:
+        """Where the next pipeline step goes (worker/enqueue.py): the Celery tasks, sent to
+        the broker or, with none, run in this process; chosen again at every use, so a
+        `reconfigure()` of the Celery app is followed."""
+        return self._enqueue if self._enqueue is not None else celery_enqueue()
 
     def slots(self, engine: str) -> JobSlots | None:
         """The job-slot limiter for a remote engine; local analysis is not slot-limited."""

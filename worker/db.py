@@ -11,10 +11,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.errors import DatabaseUnavailableError
+from worker.errors import DatabaseUnavailableError, VidxError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -80,6 +82,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def require_head(engine: Engine) -> None:
+    """Raise VidxError unless the database's schema is at the latest migration (a server
+    database is upgraded by `vidx db upgrade`, never behind the back of its other users)."""
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise VidxError(
+            f"database schema is at {current or 'nothing'}, not {head}: run `vidx db upgrade`"
+        )
 
 
 # PostgreSQL SQLSTATEs worth retrying: connection exceptions (class 08), the server going

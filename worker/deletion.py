@@ -107,6 +107,9 @@ def delete_video(
     force: bool = False,
     remote: bool = False,
 ) -> Deleted:
+    """The video's rows, its files under the data dir (the uploaded source too unless
+    `keep_source`), with `remote` its S3 objects. Refused (ConflictError) while its jobs
+    are in flight unless `force`; an unknown id is NotFoundError."""
     plan = _mark(ctx, video_id, force=force, keep_source=keep_source, remote=remote)
     _free_slots(ctx, plan)
     files = _remove_files(ctx, plan)

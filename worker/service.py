@@ -1,22 +1,26 @@
-"""Use cases the CLI and the API share: submit and delete a video, check the schema."""
+"""Use cases the CLI and the API share: submit, wait for and delete a video.
+
+Wiring (clients, the poller) is in worker/wiring.py and worker/context.py; the next
+steps go out through the context's enqueue port (worker/enqueue.py), never straight to
+Celery.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Concatenate, ParamSpec, TypeVar
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session
 
 from models import Video
 from worker import deletion
-from worker.celery_app import check_broker
 from worker.context import AppContext
-from worker.db import alembic_config
+from worker.db import require_head
 from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
@@ -24,11 +28,12 @@ from worker.media.cut_codec import check_codec, resolve
 from worker.pipeline import gone, ingest, jobs
 from worker.pipeline.clip_request import check_min_length
 from worker.pipeline.clips import CLIP_KINDS, DEFAULT_CODEC, MODES
+from worker.pipeline.reconcile import follow_up, reconcile
 from worker.progress import reporter
 from worker.store import client_token
 
-if TYPE_CHECKING:
-    from worker.aws.poller import Poller
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -65,14 +70,22 @@ def ensure_schema(ctx: AppContext) -> None:
     """Upgrade the embedded SQLite database; require a migrated server database."""
     if ctx.settings.effective_database_url.startswith("sqlite"):
         ctx.migrated_db()
-        return
-    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
-    with ctx.db.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    if current != head:
-        raise VidxError(
-            f"database schema is at {current or 'nothing'}, not {head}: run `vidx db upgrade`"
-        )
+    else:
+        require_head(ctx.db.engine)
+
+
+def _schema_checked(
+    use_case: Callable[Concatenate[AppContext, P], R],
+) -> Callable[Concatenate[AppContext, P], R]:
+    """The use case, run after `ensure_schema` (a database that is not ready is one
+    clear error line, before anything is touched)."""
+
+    @functools.wraps(use_case)
+    def checked(ctx: AppContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        ensure_schema(ctx)
+        return use_case(ctx, *args, **kwargs)
+
+    return checked
 
 
 def submit(
@@ -94,7 +107,7 @@ def submit(
 
     Nothing is written before the input and the options are known to be good.
     `force` starts failed (or expired) jobs of the requested features again.
-    `enqueue(video_id, job_ids)` replaces the analyze task's `.delay` (the HTTP API runs
+    `enqueue(video_id, job_ids)` replaces the enqueue port's `analyze` (the HTTP API runs
     in-process work on a thread of its own, so a request does not wait for the analysis).
     `analyse_first` (`vidx run`, in-process): with the local engine, analyse before
     anything is written, so a file refused while decoding (corrupt) leaves nothing; with
@@ -144,7 +157,8 @@ def submit(
             )
 
     ensure_schema(ctx)
-    check_broker()
+    port = ctx.enqueue
+    port.check()
     with ctx.db.session() as s:
         video = register(s)
         gone.refuse_if_deleting(video)  # (rolls the registration back)
@@ -154,29 +168,34 @@ def submit(
         restarted = jobs.restart_failed(ctx, video_id, features)
         if restarted:
             notes.append(f"restarting {len(restarted)} failed job(s)")
-    if enqueue is None:
-        from worker.tasks import analyze  # the Celery app is configured on first use
-
-        analyze.delay(video_id, job_ids)
-    else:
-        enqueue(video_id, job_ids)
+    (enqueue or port.analyze)(video_id, job_ids)
     return Submitted(video_id, job_ids, duration_ms, notes)
 
 
-def delete_video(
-    ctx: AppContext,
-    video_id: str,
-    *,
-    keep_source: bool = False,
-    force: bool = False,
-    remote: bool = False,
-) -> deletion.Deleted:
-    """`vidx delete` and `DELETE /videos/{id}`: the video's rows, its files under the
-    data dir (the uploaded source too unless `keep_source`), with `remote` its S3 objects.
-    Refused (ConflictError) while its jobs are in flight unless `force`; an unknown id is
-    NotFoundError. worker/deletion.py has the order and why it is safe to run again."""
-    ensure_schema(ctx)
-    return deletion.delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
+# `vidx delete` and `DELETE /videos/{id}` (worker/deletion.py has what it removes, in
+# which order, and why it is safe to run again)
+delete_video = _schema_checked(deletion.delete_video)
+
+
+def wait_in_process(
+    ctx: AppContext, video_id: str, poll_s: float = 5.0, timeout_s: float = 6 * 3600
+) -> None:
+    """`vidx run` with a remote engine and no poller: ask the engine until every job ends.
+
+    Each round is a reconcile run over every job in flight, whatever its age (Get*,
+    MaxResults 1), whose findings are sent as the `reconcile` task sends them: collects
+    and failed jobs' ends in this process, and what waits in the backlog (sent back by
+    LimitExceeded) starts again here, once a round: no beat drains the backlog in this
+    process, and no other job's end may do it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not jobs.video_jobs_done(ctx, video_id):
+        if time.monotonic() > deadline:
+            raise VidxError(f"video {video_id}: jobs still running after {timeout_s:.0f} s")
+        report = reconcile(ctx, min_age_s=0)
+        follow_up(report, ctx.enqueue)
+        if not report.to_collect:
+            time.sleep(poll_s)
 
 
 def _analyse_locally(
@@ -234,74 +253,3 @@ def _s3_registration(
         return video
 
     return register
-
-
-def wait_in_process(
-    ctx: AppContext, video_id: str, poll_s: float = 5.0, timeout_s: float = 6 * 3600
-) -> None:
-    """`vidx run` with a remote engine and no poller: ask the engine until every job ends.
-
-    Uses the reconciler's question (Get*, MaxResults 1) on every job in flight, then
-    collects finished ones in this process, and starts what waits in the backlog.
-    """
-    import time
-    from datetime import timedelta
-
-    from models import utcnow
-    from worker.pipeline import backlog
-    from worker.pipeline.reconcile import reconcile
-    from worker.tasks import after_job, collect_job, start_job
-
-    deadline = time.monotonic() + timeout_s
-    while not jobs.video_jobs_done(ctx, video_id):
-        if time.monotonic() > deadline:
-            raise VidxError(f"video {video_id}: jobs still running after {timeout_s:.0f} s")
-        ahead = utcnow() + timedelta(seconds=ctx.settings.reconcile_after_s + 1)
-        report = reconcile(ctx, now=ahead)
-        for job_id in report.to_collect:
-            collect_job.delay(job_id)
-        for job_id in report.failed:
-            after_job(job_id)
-        # jobs sent back to the backlog (LimitExceeded) start again here, once a round:
-        # no beat drains the backlog in this process, and no other job's end may do it
-        for job_id in backlog.startable(ctx):
-            start_job.delay(job_id)
-        if not report.to_collect:
-            time.sleep(poll_s)
-
-
-def build_poller(ctx: AppContext) -> Poller:
-    """The completion poller: SQS messages -> collect tasks; unusable ones -> dead letters."""
-    import os
-
-    from worker.aws.poller import Poller
-    from worker.aws.sns import CachedCertFetcher, RekognitionNotification
-    from worker.pipeline.notify import job_to_collect, keep_dead_letter
-    from worker.tasks import collect_job
-
-    s = ctx.settings
-    if not s.sqs_queue_url:
-        raise VidxError("VIDX_SQS_QUEUE_URL is not set: `vidx aws setup` prints the settings")
-    verify = s.sns_verify_signature
-    if verify is None:  # real AWS signs; a local endpoint (moto) does not
-        verify = not os.environ.get("AWS_ENDPOINT_URL")
-
-    def hand_off(note: RekognitionNotification) -> None:
-        job_id = job_to_collect(ctx, note)
-        if job_id is not None:
-            collect_job.delay(job_id)
-
-    def dead_letter(body: str, reason: str, message_id: str | None) -> None:
-        keep_dead_letter(ctx, body, reason, message_id)
-
-    return Poller(
-        ctx.aws.sqs,
-        s.sqs_queue_url,
-        hand_off,
-        expected_topic_arn=s.sns_topic_arn,
-        verify=verify,
-        cert_fetcher=CachedCertFetcher() if verify else None,
-        dead_letter=dead_letter,
-        wait_s=s.sqs_wait_s,
-        retry_backoff_s=s.sqs_retry_s,
-    )

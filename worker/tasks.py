@@ -121,14 +121,12 @@ def drain_backlog() -> int:
 @app.task(name="vidx.reconcile")
 def reconcile() -> dict[str, int]:
     """Jobs whose notification never came: ask the engine, then collect or fail them."""
+    from worker.pipeline.reconcile import follow_up
     from worker.pipeline.reconcile import reconcile as reconcile_step
 
-    report = reconcile_step(get_context())
-    for job_id in report.to_collect:
-        collect_job.delay(job_id)
-    for job_id in report.failed:
-        after_job(job_id)
-    drain_backlog.delay()
+    ctx = get_context()
+    report = reconcile_step(ctx)
+    follow_up(report, ctx.enqueue)
     return report.counts()
 
 

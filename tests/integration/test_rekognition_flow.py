@@ -464,6 +464,24 @@ def test_run_in_process_restarts_what_went_back_to_the_backlog(sqlite_flow: Flow
     assert len(flow.fake.jobs) == 1
 
 
+def test_min_age_zero_asks_every_job_now_and_stores_real_times(sqlite_flow: Flow) -> None:
+    """wait_in_process's reconcile run (min_age_s=0) asks about a job started a moment
+    ago, and the check time it stores is the real time, not one in the future."""
+    from models import utcnow
+    from worker.pipeline.reconcile import reconcile
+
+    flow = sqlite_flow
+    flow.fake.configure(auto_complete=False)
+    done = flow.submit(SMALL)
+    assert flow.states(done.video_id) == ["IN_PROGRESS"]
+    assert reconcile(flow.ctx, min_age_s=3600).still_running == 0  # too young: not asked
+    before = utcnow()
+    assert reconcile(flow.ctx, min_age_s=0).still_running == 1
+    after = utcnow()
+    [job] = flow.jobs(done.video_id)
+    assert job.checked_at is not None and before <= job.checked_at <= after
+
+
 def test_expired_results_fail_and_force_restarts(flow: Flow) -> None:
     flow.fake.configure(auto_complete=False)
     flow.plant(Feature.SEGMENTS, SMALL, recorded(Feature.SEGMENTS))

@@ -63,7 +63,7 @@ class VidxAPI(FastAPI):
 def create_app(context: AppContext | None = None) -> FastAPI:
     """The API over `context` (default: the process's), which background work uses too."""
     ctx = context or get_context()
-    runner = InProcessRunner()
+    runner = InProcessRunner(ctx)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -65,8 +65,8 @@ def poll(
 ) -> None:
     """Receive Rekognition completions from SQS and hand each job to a collect task."""
     from worker import heartbeat
-    from worker.service import build_poller
     from worker.shutdown import stop_on_signals
+    from worker.wiring import build_poller
 
     logging.basicConfig(
         level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

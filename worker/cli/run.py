@@ -85,12 +85,10 @@ def run(
             )
 
     def enqueue(video_id: str, job_ids: list[int]) -> None:
-        from worker.tasks import analyze
-
         nonlocal reused
         # every job already succeeded (same file, same features): nothing is analysed again
         reused = bool(job_ids) and jobs_succeeded(ctx, job_ids)
-        analyze.delay(video_id, job_ids)
+        ctx.enqueue.analyze(video_id, job_ids)
 
     def on_analysed(video_id: str) -> None:
         nonlocal analysed_at

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from models import AnalysisJob, JobState, utcnow
 from worker.context import AppContext
 from worker.engines.port import EngineJobStatus, Feature
+from worker.enqueue import Enqueue
 from worker.errors import (
     EngineUnavailableError,
     ResultsExpiredError,
@@ -58,9 +59,25 @@ class ReconcileReport:
         }
 
 
-def reconcile(ctx: AppContext, now: datetime | None = None) -> ReconcileReport:
+def follow_up(report: ReconcileReport, enqueue: Enqueue) -> None:
+    """Send what a run found: collect the finished jobs, end the failed ones (their
+    video's clips follow once all its jobs ended), then start what the backlog can.
+    The `reconcile` task and `vidx run`'s in-process wait both send it this way."""
+    for job_id in report.to_collect:
+        enqueue.collect_job(job_id)
+    for job_id in report.failed:
+        enqueue.after_job(job_id)
+    enqueue.drain_backlog()
+
+
+def reconcile(
+    ctx: AppContext, now: datetime | None = None, *, min_age_s: float | None = None
+) -> ReconcileReport:
+    """One run. `min_age_s` is how long a job waits before it is looked at (default:
+    VIDX_RECONCILE_AFTER_S); 0 looks at every job in flight now (`vidx run`'s wait)."""
     now = now or utcnow()
-    stale = now - timedelta(seconds=ctx.settings.reconcile_after_s)
+    age_s = ctx.settings.reconcile_after_s if min_age_s is None else min_age_s
+    stale = now - timedelta(seconds=age_s)
     report = ReconcileReport()
     with ctx.db.session() as s:
         in_flight = s.scalars(

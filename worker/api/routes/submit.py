@@ -85,13 +85,10 @@ def _validated(model: type[M], raw: Any) -> M:
 def _submit(
     ctx: AppContext, source: Path | str, opts: SubmitOptions, runner: InProcessRunner
 ) -> dict[str, Any]:
-    from worker.celery_app import app as celery_app
-    from worker.celery_app import check_broker
-
-    eager = bool(celery_app.conf.task_always_eager)
-    if not eager:
+    port = ctx.enqueue
+    if not port.in_process:
         try:
-            check_broker()
+            port.check()
         except VidxError as exc:  # the server's problem, not the request's
             raise HTTPException(503, str(exc)) from None
     sub = service.submit(
@@ -105,7 +102,7 @@ def _submit(
         min_length_ms=opts.min_length_ms,
         keep_opening_credits=opts.keep_opening_credits,
         codec=opts.codec,
-        enqueue=runner.enqueue if eager else None,
+        enqueue=runner.enqueue if port.in_process else None,
     )
     with ctx.db.session() as s:
         jobs = s.scalars(select(AnalysisJob).where(AnalysisJob.id.in_(sub.job_ids))).all()

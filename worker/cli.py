@@ -23,6 +23,7 @@ from worker.errors import DatabaseUnavailableError, VidxError
 from worker.progress import reporting
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
 from worker.query import thumbnails as thumbnails_of
+from worker.read_json import query_row_json, status_json, summary_json, thumbnails_json
 from worker.timecode import format_hms, parse_hms
 
 if TYPE_CHECKING:
@@ -237,22 +238,22 @@ def _run_summary(
     with ctx.db.session() as s:
         status = video_status(s, video_id)
         doc = timeline(s, video_id)
-    duration_ms = doc["video"]["duration_ms"]
+    duration_ms = doc.video.duration_ms
     analysis_ms = round(((seen.analysed_at or now) - t0) * 1000)
+    rng = doc.content_range_ms
     return {
         "video_id": video_id,
-        "status": status["status"],
-        "features": status["features"],
+        "status": status.status,
+        "features": status_json(status)["features"],
         "duration_ms": duration_ms,
-        "shots": len(doc["shots"]),
+        "shots": len(doc.shots),
         "technical_cues": [
-            {"type": c["type"], "start_ms": c["start_ms"], "end_ms": c["end_ms"]}
-            for c in doc["technical_cues"]
+            {"type": c.type, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in doc.technical_cues
         ],
-        "content_range_ms": doc["content_range_ms"],
-        "clips": len(doc["clips"]),
-        "clips_dir": str((ctx.settings.clips_dir / video_id).resolve()) if doc["clips"] else None,
-        "notes": [*(notes or []), *(n["message"] for n in doc["notes"])],
+        "content_range_ms": None if rng is None else list(rng),
+        "clips": len(doc.clips),
+        "clips_dir": str((ctx.settings.clips_dir / video_id).resolve()) if doc.clips else None,
+        "notes": [*(notes or []), *(n.message for n in doc.notes)],
         "analysis_reused": seen.reused,
         "analysis_ms": analysis_ms,
         "elapsed_ms": round((now - t0) * 1000),
@@ -398,7 +399,7 @@ def status(
         else:
             result = list_videos(s)
     if as_json:
-        _print_json(result)
+        _print_json(status_json(result) if video_id else [summary_json(v) for v in result])
         return
     if not video_id and not result:
         settings = ctx.settings
@@ -505,7 +506,7 @@ def query(
         page = search(s, QueryFilter(vid, kind, name, min_confidence, lo, hi, limit, after=cursor))
     rows = page.rows
     if fmt == "json":
-        _print_json([r.as_dict() for r in rows])
+        _print_json([query_row_json(r) for r in rows])
     elif fmt == "csv":
         sys.stdout.write(out.query_csv(rows))
     else:
@@ -565,7 +566,7 @@ def clips(
         doc: dict[str, Any] = {"video_id": video_id, "clips": rows}
         if thumbnails:
             with ctx.db.session() as s:
-                doc["thumbnails"] = thumbnails_of(s, video_id)
+                doc["thumbnails"] = thumbnails_json(thumbnails_of(s, video_id))
         _print_json(doc)
     else:
         out.clip_lines(console, rows)

@@ -33,6 +33,7 @@ from worker.context import AppContext, use_context
 from worker.engines.port import Feature
 from worker.media.hashing import sha256_file
 from worker.query import timeline
+from worker.read_json import timeline_json
 from worker.service import build_poller, submit
 from worker.testing.rekognition import fake_rekognition, install
 
@@ -71,7 +72,7 @@ def one_run(db_url: str) -> float:
             t0 = time.perf_counter()
             stats = poller.poll_once()
             with ctx.db.session() as s:
-                doc = timeline(s, sub.video_id)
+                doc = timeline_json(timeline(s, sub.video_id))
             elapsed = time.perf_counter() - t0
         assert stats.handled == 1, stats
         assert len(doc["shots"]) == len(recorded["Segments"]), len(doc["shots"])

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 from webvtt.models import Timestamp
 
+from worker.export import read_timeline
+from worker.export import render as render_timeline
 from worker.timecode import frame_to_ms
 
 RATES = {
@@ -95,8 +97,14 @@ def make_doc(
             for a, b, c in faces
         ],
         "content_range_ms": None,
+        "notes": [],
         "clips": [],
     }
+
+
+def render(doc: Mapping[str, Any], fmt: str, *, vtt_kinds: Collection[str] | None = None) -> str:
+    """worker.export.render of a document as the tests build it (a dict): read, then rendered."""
+    return render_timeline(read_timeline(doc), fmt, vtt_kinds=vtt_kinds)
 
 
 def contiguous(lengths: Sequence[int], start: int = 0) -> list[tuple[int, int]]:

@@ -1,4 +1,8 @@
-"""Read side shared by the CLI and (later) the HTTP API: status, timeline, queries."""
+"""Read side shared by the CLI and the HTTP API: status, timeline, thumbnails, queries.
+
+Returns the typed values of worker.read_model (worker/read_json.py turns them into JSON
+at the edges). Reads the database and derives, never imports a pipeline step: clip
+planning comes from worker.clip_plan, which the pipeline uses too."""
 
 from __future__ import annotations
 
@@ -6,18 +10,17 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, Thumbnail, TimelineRange, Video
+from worker import read_model as rm
+from worker.clip_plan import Cue, Span, content_range, merge_short_shots
 from worker.errors import NotFoundError, VideoNotFoundError, VidxError
 from worker.media.cut_codec import resolve as resolve_codec
 from worker.media.decode_errors import CHECK_KEY, DecodeReport, span_note
-from worker.media.thumbnails import INDEX_NAME
-from worker.pipeline.clip_ranges import Span, merge_short_shots
-from worker.pipeline.timeline import content_range
+from worker.media.sprite_files import INDEX_NAME
 from worker.results import DECODE_ERROR
 
 # search across videos lives in worker/search.py; the CLI and the API take it from here
@@ -35,8 +38,6 @@ from worker.search import query_statement as query_statement
 from worker.search import run_query as run_query
 from worker.search import search as search
 
-TIMELINE_SCHEMA = "vidx.timeline/1"
-
 
 def _video(session: Session, video_id: str) -> Video:
     video = session.get(Video, video_id)
@@ -45,7 +46,7 @@ def _video(session: Session, video_id: str) -> Video:
     return video
 
 
-def cues_of(session: Session, video_id: str) -> list[tuple[str, int, int]]:
+def cues_of(session: Session, video_id: str) -> list[Cue]:
     """Technical cues as (type, start_ms, end_ms), in time order."""
     cues = session.execute(
         select(TimelineRange.name, TimelineRange.start_ms, TimelineRange.end_ms)
@@ -66,12 +67,12 @@ def shot_clip_spans(session: Session, video: Video) -> list[Span]:
     return [Span(m.seq, m.start_ms, m.end_ms) for m in merged]
 
 
-def video_status(session: Session, video_id: str) -> dict[str, Any]:
+def video_status(session: Session, video_id: str) -> rm.VideoStatus:
     video = _video(session, video_id)
     jobs = session.scalars(
         select(AnalysisJob).where(AnalysisJob.video_id == video_id).order_by(AnalysisJob.id)
     ).all()
-    features = {j.feature: {"status": j.state, "message": j.message} for j in jobs}
+    features = {j.feature: rm.StepState(j.state, j.message) for j in jobs}
     clips_ok = all(_clips_complete(session, video, k) for k in video.requested_clips)
     clips_error = video.extra.get("clips_error")
     if any(j.state == JobState.FAILED for j in jobs) or clips_error:
@@ -84,12 +85,14 @@ def video_status(session: Session, video_id: str) -> dict[str, Any]:
         status = "INDEXED"
     else:
         status = "PROCESSING"
-    result: dict[str, Any] = {"video_id": video.id, "status": status, "features": features}
-    if clips_error:
-        result["clips"] = {"status": "FAILED", "message": clips_error}
-    if thumbs_error := video.extra.get("thumbs_error"):  # reported, but the video stands
-        result["thumbnails"] = {"status": "FAILED", "message": thumbs_error}
-    return result
+    thumbs_error = video.extra.get("thumbs_error")  # reported, but the video stands
+    return rm.VideoStatus(
+        video.id,
+        status,
+        features,
+        clips=rm.StepState("FAILED", clips_error) if clips_error else None,
+        thumbnails=rm.StepState("FAILED", thumbs_error) if thumbs_error else None,
+    )
 
 
 def _clips_complete(session: Session, video: Video, kind: str) -> bool:
@@ -122,12 +125,7 @@ VIDEO_STATUSES = ("PROCESSING", "INDEXED", "FAILED")
 _MAX_SCAN = 1000
 
 
-class VideoPage(NamedTuple):
-    items: list[dict[str, Any]]
-    next_cursor: str | None  # None: this was the last page
-
-
-def list_videos(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+def list_videos(session: Session, limit: int = 100) -> list[rm.VideoSummary]:
     return video_page(session, limit).items
 
 
@@ -138,7 +136,7 @@ def video_page(
     status: str | None = None,
     filename: str | None = None,
     after: str | None = None,
-) -> VideoPage:
+) -> rm.VideoPage:
     """Videos newest first, a page at a time (keyset cursor on created_at, id).
 
     `filename` matches part of the name, any case. With `status` a page may hold fewer
@@ -159,7 +157,7 @@ def video_page(
             key = (datetime.fromisoformat(at), vid)
         except ValueError:
             raise InvalidCursorError(f"invalid cursor {after[:40]!r}") from None
-    items: list[dict[str, Any]] = []
+    items: list[rm.VideoSummary] = []
     size, scanned = limit + 1, 0
     while True:
         page = stmt
@@ -171,19 +169,16 @@ def video_page(
         for vid, created in batch:
             if len(items) == limit or scanned == _MAX_SCAN:  # more rows follow
                 assert key is not None
-                return VideoPage(items, encode_cursor(fingerprint, [key[0].isoformat(), key[1]]))
+                return rm.VideoPage(items, encode_cursor(fingerprint, [key[0].isoformat(), key[1]]))
             key, scanned = (created, vid), scanned + 1
             st = video_status(session, vid)
-            if status is None or st["status"] == status:
+            if status is None or st.status == status:
                 video = session.get_one(Video, vid)
-                st |= {
-                    "filename": video.filename,
-                    "duration_ms": video.duration_ms,
-                    "created_at": video.created_at.isoformat(),
-                }
-                items.append(st)
+                items.append(
+                    rm.VideoSummary(st, video.filename, video.duration_ms, video.created_at)
+                )
         if len(batch) < size:
-            return VideoPage(items, None)
+            return rm.VideoPage(items, None)
 
 
 def _ranges(session: Session, video_id: str, kind: str) -> Sequence[TimelineRange]:
@@ -194,7 +189,7 @@ def _ranges(session: Session, video_id: str, kind: str) -> Sequence[TimelineRang
     ).all()
 
 
-def notes_of(session: Session, video: Video) -> list[dict[str, Any]]:
+def notes_of(session: Session, video: Video) -> list[rm.Note]:
     """What the timeline should be read with: spans of decode errors (a damaged file
     that was accepted, decode_errors.py), in time order."""
     rows = session.execute(
@@ -206,119 +201,83 @@ def notes_of(session: Session, video: Video) -> list[dict[str, Any]]:
     if checked := video.extra.get(CHECK_KEY):  # the check decode before an upload
         spans |= {(s.start_ms, s.end_ms, s.errors) for s in DecodeReport.from_page(checked).spans}
     return [
-        {
-            "type": "DecodeErrors",
-            "start_ms": start,
-            "end_ms": end,
-            "errors": errors,
-            "message": span_note(start, end, errors),
-        }
+        rm.Note("DecodeErrors", start, end, errors, span_note(start, end, errors))
         for start, end, errors in sorted(spans)
     ]
 
 
-def timeline(session: Session, video_id: str) -> dict[str, Any]:
+def timeline(session: Session, video_id: str) -> rm.Timeline:
     """The `vidx.timeline/1` document (DESIGN.md, Contracts)."""
     video = _video(session, video_id)
     jobs = session.scalars(select(AnalysisJob).where(AnalysisJob.video_id == video_id)).all()
     clips = session.scalars(
         select(Clip).where(Clip.video_id == video_id).order_by(Clip.kind.desc(), Clip.seq)
     ).all()
-    rng = content_range_of(session, video_id)
-    return {
-        "schema": TIMELINE_SCHEMA,
-        "video": {
-            "id": video.id,
-            "source": video.source,
-            "duration_ms": video.duration_ms,
-            "fps": video.fps_text,
-            "frame_count": video.frame_count,
-            "width": video.width,
-            "height": video.height,
-            "start_timecode": video.start_timecode,
-            "audio_channels": video.audio_channels,
-        },
-        "features": {
-            j.feature: {"status": j.state, "engine": j.engine, "model_version": j.model_version}
-            for j in jobs
-        },
-        "shots": [
-            {
-                "index": r.seq,
-                "start_ms": r.start_ms,
-                "end_ms": r.end_ms,
-                "start_frame": r.start_frame,
-                "end_frame": r.end_frame,
-                "confidence": r.max_confidence,
-            }
+    return rm.Timeline(
+        video=rm.VideoFacts(
+            id=video.id,
+            source=video.source,
+            duration_ms=video.duration_ms,
+            fps=video.fps_text,
+            frame_count=video.frame_count,
+            width=video.width,
+            height=video.height,
+            start_timecode=video.start_timecode,
+            audio_channels=video.audio_channels,
+        ),
+        features={j.feature: rm.FeatureRun(j.state, j.engine, j.model_version) for j in jobs},
+        shots=tuple(
+            rm.ShotRange(r.seq, r.start_ms, r.end_ms, r.start_frame, r.end_frame, r.max_confidence)
             for r in _ranges(session, video_id, "shot")
-        ],
-        "technical_cues": [
-            {
-                "type": r.name,
-                "start_ms": r.start_ms,
-                "end_ms": r.end_ms,
-                "confidence": r.max_confidence,
-            }
+        ),
+        technical_cues=tuple(
+            rm.CueRange(r.name, r.start_ms, r.end_ms, r.max_confidence)
             for r in _ranges(session, video_id, "cue")
-        ],
-        "labels": [
-            {
-                "name": r.name,
-                "parents": list(r.data.get("parents", [])),
-                **_span(r),
-            }
+        ),
+        labels=tuple(
+            rm.LabelRange(r.name, tuple(r.data.get("parents", ())), *_span(r))
             for r in _ranges(session, video_id, "label")
-        ],
-        "moderation": [
-            {"name": r.name, "parent": r.parent or "", **_span(r)}
+        ),
+        moderation=tuple(
+            rm.ModerationRange(r.name, r.parent or "", *_span(r))
             for r in _ranges(session, video_id, "moderation")
-        ],
-        "faces": [
-            {**_span(r), "attributes": dict(r.data.get("attributes", {}))}
+        ),
+        faces=tuple(
+            rm.FaceRange(*_span(r), attributes=dict(r.data.get("attributes", {})))
             for r in _ranges(session, video_id, "face")
-        ],
-        "content_range_ms": list(rng) if rng else None,
-        "notes": notes_of(session, video),
-        "clips": [
-            {
-                "kind": c.kind,
-                "index": c.seq,
-                "start_ms": c.start_ms,
-                "end_ms": c.end_ms,
-                "path": c.path,
-                "mode": c.mode,
-                "codec": c.codec,
-                "note": c.note,
-            }
+        ),
+        content_range_ms=content_range_of(session, video_id),
+        notes=tuple(notes_of(session, video)),
+        clips=tuple(
+            rm.TimelineClip(c.kind, c.seq, c.start_ms, c.end_ms, c.path, c.mode, c.codec, c.note)
             for c in clips
-        ],
-    }
+        ),
+    )
 
 
-def thumbnails(session: Session, video_id: str) -> dict[str, Any]:
+def thumbnails(session: Session, video_id: str) -> rm.Thumbnails:
     """The video's shot thumbnails and sprite sheet (for the viewer); empty when none."""
     _video(session, video_id)
     rows = session.scalars(
         select(Thumbnail).where(Thumbnail.video_id == video_id).order_by(Thumbnail.seq)
     ).all()
     sprite = next((r for r in rows if r.kind == "sprite"), None)
-    return {
-        "video_id": video_id,
-        "sprite": None
+    return rm.Thumbnails(
+        video_id,
+        None
         if sprite is None
-        else {
-            "path": sprite.path,
-            "index": str(Path(sprite.path).with_name(INDEX_NAME)),
-            "width": sprite.width,
-            "height": sprite.height,
-        },
-        "shots": [
-            {"index": r.seq, "path": r.path, "width": r.width, "height": r.height, "at_ms": r.at_ms}
+        else rm.SpriteSheet(
+            sprite.path,
+            str(Path(sprite.path).with_name(INDEX_NAME)),
+            sprite.width,
+            sprite.height,
+        ),
+        tuple(
+            rm.ShotThumbnail(r.seq, r.path, r.width, r.height, r.at_ms)
             for r in rows
             if r.kind == "shot"
-        ],
-    }
+        ),
+    )
 
 
 def thumbnail_path(session: Session, video_id: str, kind: str, seq: int = 0) -> Path:
@@ -333,10 +292,6 @@ def thumbnail_path(session: Session, video_id: str, kind: str, seq: int = 0) -> 
     return Path(path)
 
 
-def _span(r: TimelineRange) -> dict[str, Any]:
-    return {
-        "start_ms": r.start_ms,
-        "end_ms": r.end_ms,
-        "max_confidence": r.max_confidence,
-        "detections": r.detections,
-    }
+def _span(r: TimelineRange) -> tuple[int, int, float | None, int]:
+    """(start_ms, end_ms, max_confidence, detections): the fields every run of detections has."""
+    return r.start_ms, r.end_ms, r.max_confidence, r.detections

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from worker.query import timeline, video_status
+from worker.read_model import StepState
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class RunSummary:
 
     video_id: str
     status: str
-    features: dict[str, Any]
+    features: dict[str, StepState]
     duration_ms: int
     shots: int
     technical_cues: list[CueSpan]
@@ -41,7 +41,7 @@ class RunSummary:
     @property
     def failures(self) -> list[str]:
         """`feature: message` of each feature that says what went wrong."""
-        return [f"{f}: {v['message']}" for f, v in self.features.items() if v["message"]]
+        return [f"{f}: {v.message}" for f, v in self.features.items() if v.message]
 
 
 def summarise(
@@ -56,20 +56,19 @@ def summarise(
 ) -> RunSummary:
     status = video_status(session, video_id)
     doc = timeline(session, video_id)
-    duration_ms = doc["video"]["duration_ms"]
+    duration_ms = doc.video.duration_ms
+    rng = doc.content_range_ms
     return RunSummary(
         video_id=video_id,
-        status=status["status"],
-        features=status["features"],
+        status=status.status,
+        features=dict(status.features),
         duration_ms=duration_ms,
-        shots=len(doc["shots"]),
-        technical_cues=[
-            CueSpan(c["type"], c["start_ms"], c["end_ms"]) for c in doc["technical_cues"]
-        ],
-        content_range_ms=doc["content_range_ms"],
-        clips=len(doc["clips"]),
-        clips_dir=str((clips_root / video_id).resolve()) if doc["clips"] else None,
-        notes=[*(notes or []), *(n["message"] for n in doc["notes"])],
+        shots=len(doc.shots),
+        technical_cues=[CueSpan(c.type, c.start_ms, c.end_ms) for c in doc.technical_cues],
+        content_range_ms=None if rng is None else list(rng),
+        clips=len(doc.clips),
+        clips_dir=str((clips_root / video_id).resolve()) if doc.clips else None,
+        notes=[*(notes or []), *(n.message for n in doc.notes)],
         analysis_reused=reused,
         analysis_ms=analysis_ms,
         elapsed_ms=elapsed_ms,

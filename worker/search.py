@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, text, tuple_
@@ -61,8 +61,18 @@ class QueryRow:
     confidence: float | None
     detections: int
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+# a QueryRow's fields, in its order (the page's SELECT adds the id, for the cursor)
+_ROW_COLUMNS = (
+    _T.video_id,
+    _T.kind,
+    _T.name,
+    _T.parent,
+    _T.start_ms,
+    _T.end_ms,
+    _T.max_confidence,
+    _T.detections,
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,6 @@ class VideoHits:
     hits: int
     max_confidence: float | None
     first_ms: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -163,9 +170,8 @@ def query_statement(f: QueryFilter) -> Select[*tuple[Any, ...]]:
         )
         # a row-value comparison: PostgreSQL uses it as one index bound, not three filters
         where.append(tuple_(_T.video_id, _T.start_ms, _T.id) > tuple_(video_id, start_ms, range_id))
-    cols = (_T.video_id, _T.kind, _T.name, _T.parent, _T.start_ms, _T.end_ms)
     return (
-        select(*cols, _T.max_confidence, _T.detections, _T.id)
+        select(*_ROW_COLUMNS, _T.id)
         .where(*where)
         .order_by(_T.video_id, _T.start_ms, _T.id)
         .limit(f.limit + 1)
@@ -202,16 +208,7 @@ def run_query(session: Session, f: QueryFilter) -> list[QueryRow]:
 
 
 def _row(r: Row[Any]) -> QueryRow:
-    return QueryRow(
-        video_id=r.video_id,
-        kind=r.kind,
-        name=r.name,
-        parent=r.parent,
-        start_ms=r.start_ms,
-        end_ms=r.end_ms,
-        confidence=r.max_confidence,
-        detections=r.detections,
-    )
+    return QueryRow(*r[: len(_ROW_COLUMNS)])
 
 
 def moderation_by_video(

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, TimelineRange, Video, utcnow
+from worker.read_model import Range
 from worker.results import ParsedDetection
 
 
@@ -158,11 +159,30 @@ def clear_results(session: Session, job: AnalysisJob) -> None:
     job.items_collected = 0
 
 
-def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Mapping[str, Any]]) -> None:
+def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Range]) -> None:
     session.execute(delete(TimelineRange).where(TimelineRange.job_id == job.id))
     if ranges:
-        rows = [{"job_id": job.id, "video_id": job.video_id, **r} for r in ranges]
+        rows = [_range_row(job, r) for r in ranges]
         bulk_insert(session, cast(Table, TimelineRange.__table__), rows)
+
+
+def _range_row(job: AnalysisJob, r: Range) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "video_id": job.video_id,
+        "kind": r.kind,
+        "name": r.name,
+        "parent": r.parent,
+        "seq": r.seq,
+        "start_ms": r.start_ms,
+        "end_ms": r.end_ms,
+        "start_frame": r.start_frame,
+        "end_frame": r.end_frame,
+        "max_confidence": r.max_confidence,
+        "detections": r.detections,
+        # JSON column: a label's parents (a list, empty when it has none); {} otherwise
+        "data": {} if r.parents is None else {"parents": list(r.parents)},
+    }
 
 
 def upsert_clip(session: Session, clip: Clip) -> Clip:

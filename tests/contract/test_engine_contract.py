@@ -20,6 +20,7 @@ from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
 from worker.pipeline.start import StartOutcome, start_job
 from worker.query import timeline, video_status
+from worker.read_json import status_json, timeline_json
 from worker.results import parse_page
 
 pytestmark = pytest.mark.integration
@@ -129,8 +130,8 @@ def test_pipeline_on_each_database(
     assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
     assert collect_job(ctx, job_id) == "SUCCEEDED"
     with ctx.db.session() as s:
-        doc = timeline(s, video_id)
-        assert video_status(s, video_id)["status"] == "INDEXED"
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
     truth = _truth(media)
     assert [s["start_ms"] for s in doc["shots"]] == [s["start_ms"] for s in truth["shots"]]
     assert [s["end_ms"] for s in doc["shots"]] == [s["end_ms"] for s in truth["shots"]]

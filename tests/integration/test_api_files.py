@@ -20,6 +20,7 @@ from worker.engines.port import Feature
 from worker.pipeline.clips import cut_clips
 from worker.pipeline.importer import import_pages
 from worker.query import timeline
+from worker.read_json import timeline_json
 from worker.service import submit
 
 pytestmark = [
@@ -50,7 +51,8 @@ def files(
         cut_clips(ctx, video_id, ["shots", "content"], "copy", None, thumbnails=True)
         with ctx.db.session() as s:
             made = {
-                (c["kind"], c["index"]): Path(c["path"]) for c in timeline(s, video_id)["clips"]
+                (c["kind"], c["index"]): Path(c["path"])
+                for c in timeline_json(timeline(s, video_id))["clips"]
             }
         imported = import_pages(ctx, Feature.FACES, [FIXTURES / RECORDED[2][0]]).video_id
         client = stack.enter_context(TestClient(create_app(ctx)))

@@ -24,6 +24,7 @@ from worker.engines.port import Feature
 from worker.export import FORMATS, render
 from worker.pipeline.importer import import_pages
 from worker.query import timeline, video_status
+from worker.read_json import status_json, timeline_json
 from worker.service import submit
 
 pytestmark = [
@@ -126,7 +127,7 @@ def test_video_cursor_problems(api: Api) -> None:
 def test_video_is_its_status_plus_metadata(api: Api) -> None:
     got = api.client.get(f"/videos/{api.indexed}").json()
     with api.ctx.db.session() as s:
-        status = video_status(s, api.indexed)
+        status = status_json(video_status(s, api.indexed))
     assert {k: got[k] for k in status} == status
     assert (got["fps"], got["frame_count"], got["width"], got["height"]) == ("25/1", 250, 640, 360)
     assert got["filename"] == "no_audio.mp4" and got["duration_ms"] == 10000
@@ -138,7 +139,9 @@ def test_timeline_is_exactly_what_vidx_timeline_prints(api: Api) -> None:
         res = api.client.get(f"/videos/{video_id}/timeline")
         assert res.headers["content-type"] == "application/json"
         with api.ctx.db.session() as s:
-            assert res.json() == timeline(s, video_id)  # what `vidx timeline` prints (below)
+            assert res.json() == timeline_json(
+                timeline(s, video_id)
+            )  # what `vidx timeline` prints (below)
     assert res.json()["schema"] == "vidx.timeline/1" and res.json()["moderation"]
     shots = api.client.get(f"/videos/{api.indexed}/timeline").json()["shots"]
     assert [s["start_ms"] for s in shots] == [0, 3000, 5600, 8000]
@@ -179,7 +182,7 @@ def _ranges(api: Api, **params: Any) -> list[dict[str, Any]]:
 def test_detections_by_kind_name_and_confidence(api: Api) -> None:
     mod = api.imported[Feature.MODERATION]
     with api.ctx.db.session() as s:
-        doc = timeline(s, mod)
+        doc = timeline_json(timeline(s, mod))
     name = doc["moderation"][0]["name"]
     want = sorted(
         (r["start_ms"], r["end_ms"])

@@ -20,6 +20,7 @@ from worker.media.frames import decode_frame_at, psnr
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clips
 from worker.query import video_status
+from worker.read_json import status_json
 from worker.service import submit
 
 pytestmark = pytest.mark.integration
@@ -142,10 +143,14 @@ def test_status_counts_merged_clips_and_stale_clips_are_pruned(
             _row(video_id, p.seq, p.start_ms, p.end_ms, folder / p.filename) for p in plans[:-1]
         )
     with ctx.db.session() as s:
-        assert video_status(s, video_id)["status"] == "PROCESSING"  # the last clip is missing
+        assert (
+            status_json(video_status(s, video_id))["status"] == "PROCESSING"
+        )  # the last clip is missing
         s.add(_row(video_id, plans[-1].seq, plans[-1].start_ms, plans[-1].end_ms, folder / "z"))
     with ctx.db.session() as s:
-        assert video_status(s, video_id)["status"] == "INDEXED"  # 12 clips for 15 shots
+        assert (
+            status_json(video_status(s, video_id))["status"] == "INDEXED"
+        )  # 12 clips for 15 shots
 
     dropped = clip_request.prune_stale(ctx, video_id, plans, "accurate")
     assert dropped == [str(stale)] and not stale.exists()

@@ -23,6 +23,7 @@ from worker.engines.port import Feature
 from worker.errors import MediaToolError
 from worker.media.probe import probe
 from worker.query import video_status
+from worker.read_json import status_json
 from worker.service import submit
 
 pytestmark = pytest.mark.integration
@@ -93,7 +94,7 @@ def test_a_killed_cut_is_retried_and_the_video_gets_every_clip(
     assert killer.killed == 1
     assert any("retrying in-process" in r.getMessage() for r in caplog.records)
     with context.db.session() as s:
-        status = video_status(s, video_id)
+        status = status_json(video_status(s, video_id))
     assert status["status"] == "INDEXED", status
     rows = _clip_rows(context, video_id)
     assert len(rows) == 5  # four shots + the content clip
@@ -115,7 +116,7 @@ def test_a_batch_that_keeps_failing_marks_the_video_failed_and_leaves_no_partial
     assert killer.killed == 2
     with context.db.session() as s:
         [video_id] = s.scalars(select(Video.id)).all()
-        status = video_status(s, video_id)
+        status = status_json(video_status(s, video_id))
     assert status["status"] == "FAILED"
     assert status["features"]["segments"]["status"] == "SUCCEEDED"  # the analysis stands
     assert "killed by signal 9" in status["clips"]["message"]

@@ -18,6 +18,7 @@ from worker.engines.port import Feature
 from worker.media.hashing import sha256_file
 from worker.pipeline import clips
 from worker.query import video_status
+from worker.read_json import status_json
 from worker.service import submit
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_clips_of_an_aws_video_are_uploaded_next_to_it(flow: Flow) -> None:
         assert got["Body"].read() == Path(clip.path).read_bytes()
         assert got["Metadata"] == {"sha256": sha256_file(Path(clip.path))}
     with flow.ctx.db.session() as s:
-        assert video_status(s, done.video_id)["status"] == "INDEXED"
+        assert status_json(video_status(s, done.video_id))["status"] == "INDEXED"
         # the clips step made the thumbnails too: one per shot and the sprite
         kinds = s.scalars(select(Thumbnail.kind).where(Thumbnail.video_id == done.video_id))
         assert sorted(kinds) == ["shot"] * 4 + ["sprite"]

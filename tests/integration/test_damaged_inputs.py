@@ -28,6 +28,7 @@ from worker.media.decode_errors import PAGE_KEY, DecodeReport
 from worker.media.probe import probe
 from worker.pipeline import ingest, jobs
 from worker.query import timeline, video_status
+from worker.read_json import status_json, timeline_json
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +150,7 @@ def test_queued_analysis_fails_the_video_with_the_message(
     video_id, job_ids = registered
     tasks.analyze.delay(video_id, job_ids)  # eager: start, then no clips
     with sqlite_ctx.db.session() as s:
-        status = video_status(s, video_id)
+        status = status_json(video_status(s, video_id))
         [job] = s.scalars(select(AnalysisJob).where(AnalysisJob.video_id == video_id)).all()
     assert status["status"] == "FAILED"
     message = status["features"]["segments"]["message"]
@@ -241,7 +242,7 @@ def uploads(flow: Flow) -> int:
 def test_aws_corrupt_file_refused_before_upload(flow: Flow, damaged: dict[str, Any]) -> None:
     done = flow.submit(damaged["corrupt"], [Feature.LABELS])
     with flow.ctx.db.session() as s:
-        status = video_status(s, done.video_id)
+        status = status_json(video_status(s, done.video_id))
     assert status["status"] == "FAILED"
     message = status["features"]["labels"]["message"]
     assert str(damaged["corrupt"].resolve()) in message and "the file is corrupt" in message
@@ -251,8 +252,8 @@ def test_aws_corrupt_file_refused_before_upload(flow: Flow, damaged: dict[str, A
 def test_aws_slightly_damaged_file_uploaded_with_notes(flow: Flow, damaged: dict[str, Any]) -> None:
     done = flow.submit(damaged["zeroed"], [Feature.LABELS])
     with flow.ctx.db.session() as s:
-        assert video_status(s, done.video_id)["status"] == "INDEXED"
-        notes = timeline(s, done.video_id)["notes"]
+        assert status_json(video_status(s, done.video_id))["status"] == "INDEXED"
+        notes = timeline_json(timeline(s, done.video_id))["notes"]
     assert uploads(flow) == 1
     assert len(notes) == 3
     for note, packet in zip(notes, damaged["zeroed_packets"], strict=True):

@@ -19,13 +19,14 @@ import webvtt
 
 from models import Video
 from tests.conftest import FIXTURES, RECORDED, make_context
-from tests.export_support import frame_of_timecode, parse_edl, vtt_ms
+from tests.export_support import frame_of_timecode, parse_edl, render, vtt_ms
 from tests.import_support import metadata_of, whole
 from tests.integration.test_run import vidx
 from worker.context import AppContext
-from worker.export import FORMATS, render
+from worker.export import FORMATS
 from worker.pipeline.importer import import_pages
 from worker.query import timeline
+from worker.read_json import timeline_json
 from worker.timecode import parse_rate, smpte
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def indexed(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     for rel, feature, _ in RECORDED[1:]:
         import_pages(ctx, feature, [whole(rel, data / "pages", meta)], ids[VIDEOS[0]])
     with ctx.db.session() as s:
-        docs = {name: timeline(s, vid) for name, vid in ids.items()}
+        docs = {name: timeline_json(timeline(s, vid)) for name, vid in ids.items()}
     yield {"data": data, "ids": ids, "docs": docs}
     ctx.db.engine.dispose()
 
@@ -183,7 +184,7 @@ def test_exports_from_each_database(ctx: AppContext, tmp_path: Path) -> None:
     for rel, feature, _ in RECORDED[1:]:
         import_pages(ctx, feature, [whole(rel, tmp_path, meta)], seg.video_id)
     with ctx.db.session() as s:
-        doc = timeline(s, seg.video_id)
+        doc = timeline_json(timeline(s, seg.video_id))
     assert doc["shots"] and doc["labels"] and doc["faces"] and doc["moderation"]
     shots = [x for x in seg_page["Segments"] if x["Type"] == "SHOT"]
     events = parse_edl(render(doc, "edl")).events

@@ -15,6 +15,7 @@ from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
 from worker.pipeline.start import StartOutcome, start_job
 from worker.query import video_status
+from worker.read_json import status_json
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def test_unexpected_engine_error_fails_the_job(sqlite_ctx: AppContext, media: Pa
         assert job.state == "FAILED"
         # the kind of error, never its text (which may carry SQL, parameters or paths)
         assert job.message == "internal error (RuntimeError); the worker log has the details"
-        assert video_status(s, video_id)["status"] == "FAILED"
+        assert status_json(video_status(s, video_id))["status"] == "FAILED"
 
 
 def test_clip_failure_marks_the_video_failed(
@@ -73,11 +74,11 @@ def test_clip_failure_marks_the_video_failed(
     with pytest.raises(Exception, match=r"moving\.mp4"):
         tasks.cut_clips.delay(video_id)
     with sqlite_ctx.db.session() as s:
-        st = video_status(s, video_id)
+        st = status_json(video_status(s, video_id))
     assert st["status"] == "FAILED"
     assert "moving.mp4" in st["clips"]["message"]
     # putting the file back and cutting again recovers
     shutil.copy(media / "synthetic" / "no_audio.mp4", src)
     tasks.cut_clips.delay(video_id)
     with sqlite_ctx.db.session() as s:
-        assert video_status(s, video_id)["status"] == "INDEXED"
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"

@@ -26,6 +26,7 @@ from worker.engines.port import Feature
 from worker.errors import InputError, VidxError
 from worker.pipeline.importer import import_pages
 from worker.query import timeline
+from worker.read_json import timeline_json
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +88,7 @@ def test_import_every_item_idempotently(
     assert again.video_id == first.video_id and counts(ctx)[2] == items
     with ctx.db.session() as s:
         video = s.get_one(Video, first.video_id)
-        doc = timeline(s, first.video_id)
+        doc = timeline_json(timeline(s, first.video_id))
         timestamps = s.scalars(select(Detection.start_ms).order_by(Detection.item_index)).all()
     page = json.loads(path.read_text())
     meta = page["VideoMetadata"]
@@ -101,7 +102,7 @@ def test_import_every_item_idempotently(
 def test_moderation_timeline_ranges(ctx: AppContext) -> None:
     done = import_pages(ctx, Feature.MODERATION, [FIXTURES / MODERATION])
     with ctx.db.session() as s:
-        doc = timeline(s, done.video_id)
+        doc = timeline_json(timeline(s, done.video_id))
     assert doc["moderation"], "moderation ranges expected"
     assert sum(r["detections"] for r in doc["moderation"]) == done.items
     assert all(r["start_ms"] < r["end_ms"] for r in doc["moderation"])
@@ -113,7 +114,7 @@ def test_import_onto_an_existing_video(ctx: AppContext) -> None:
     mod = import_pages(ctx, Feature.MODERATION, [FIXTURES / MODERATION], seg.video_id)
     assert mod.video_id == seg.video_id
     with ctx.db.session() as s:
-        doc = timeline(s, seg.video_id)
+        doc = timeline_json(timeline(s, seg.video_id))
     assert set(doc["features"]) == {"segments", "moderation"}
 
 
@@ -121,7 +122,7 @@ def test_pages_in_order_give_every_item_once(ctx: AppContext, tmp_path: Path) ->
     pages = split(tmp_path, SEGMENTS, Feature.SEGMENTS, 3)
     done = import_pages(ctx, Feature.SEGMENTS, pages)
     with ctx.db.session() as s:
-        doc = timeline(s, done.video_id)
+        doc = timeline_json(timeline(s, done.video_id))
     shots = [s for s in load(SEGMENTS)["Segments"] if s["Type"] == "SHOT"]
     assert done.items == len(shots) == len(doc["shots"]) == 116
     assert [r["start_ms"] for r in doc["shots"]] == [s["StartTimestampMillis"] for s in shots]
@@ -133,7 +134,7 @@ def test_empty_page_of_the_right_shape(ctx: AppContext, tmp_path: Path) -> None:
     page = {"JobStatus": "SUCCEEDED", "VideoMetadata": labels_meta(), "Faces": []}
     done = import_pages(ctx, Feature.FACES, [write(tmp_path, "none.json", page)])
     with ctx.db.session() as s:
-        doc = timeline(s, done.video_id)
+        doc = timeline_json(timeline(s, done.video_id))
     assert done.items == 0 and doc["faces"] == []
     assert doc["features"]["faces"]["status"] == "SUCCEEDED"
 
@@ -158,7 +159,7 @@ def test_features_of_one_s3_object_land_on_one_video(ctx: AppContext, tmp_path: 
     b = import_pages(ctx, Feature.FACES, [faces])
     assert a.video_id == b.video_id
     with ctx.db.session() as s:
-        doc = timeline(s, a.video_id)
+        doc = timeline_json(timeline(s, a.video_id))
         video = s.get_one(Video, a.video_id)
         assert video.filename == "kfir_tennis_fat.mp4"  # the object's, not the page file's
         assert video.source == "s3://video-recog/clips/kfir_tennis_fat.mp4"
@@ -178,7 +179,7 @@ def test_features_of_one_job_tag_land_on_one_video(ctx: AppContext, tmp_path: Pa
     assert a.video_id == b.video_id
     with ctx.db.session() as s:
         assert s.get_one(Video, a.video_id).filename == "final.mp4"
-        assert set(timeline(s, a.video_id)["features"]) == {"labels", "faces"}
+        assert set(timeline_json(timeline(s, a.video_id))["features"]) == {"labels", "faces"}
 
 
 def test_job_tagged_with_a_video_id_lands_on_that_video(ctx: AppContext, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from tests.conftest import FIXTURES, MEDIA
 from tests.fake_aws import Flow, aws_flow
 from worker.engines.port import Feature
 from worker.query import timeline, video_status
+from worker.read_json import status_json, timeline_json
 
 pytestmark = pytest.mark.integration
 
@@ -163,8 +164,8 @@ def test_recorded_outputs_replayed_through_the_whole_path(flow: Flow) -> None:
     assert jobs[Feature.LABELS].model_version == "3.0"
 
     with flow.ctx.db.session() as s:
-        doc = timeline(s, done.video_id)
-        status = video_status(s, done.video_id)
+        doc = timeline_json(timeline(s, done.video_id))
+        status = status_json(video_status(s, done.video_id))
         video = s.get_one(Video, done.video_id)
     assert status["status"] == "INDEXED"
     assert {f: v["status"] for f, v in doc["features"].items()} == {
@@ -207,7 +208,7 @@ def test_multi_page_results_cross_next_token(sqlite_flow: Flow, tiny_videos: lis
             .where(Detection.job_id == job.id)
             .order_by(Detection.page_index, Detection.item_index)
         ).all()
-        doc = timeline(s, done.video_id)
+        doc = timeline_json(timeline(s, done.video_id))
     assert [tuple(p) for p in pages] == [(i // 1000, i % 1000) for i in range(2500)]
     assert sum(r["detections"] for r in doc["labels"]) == 2500
     assert {r["name"] for r in doc["labels"]} == {f"Thing{i}" for i in range(7)}
@@ -252,7 +253,7 @@ def test_fifty_videos_never_more_than_twenty_jobs_in_flight(
     assert flow.rows() == 150
     assert flow.ctx.slots("aws").in_use() == 0  # type: ignore[union-attr]
     with flow.ctx.db.session() as s:
-        assert {video_status(s, i)["status"] for i in ids} == {"INDEXED"}
+        assert {status_json(video_status(s, i))["status"] for i in ids} == {"INDEXED"}
 
 
 # --- 3. notifications and faults ------------------------------------------------------
@@ -375,7 +376,7 @@ def test_job_that_ends_failed_keeps_the_status_message(flow: Flow) -> None:
     assert jobs["faces"].state == JobState.IN_PROGRESS
     assert flow.rows() == 0
     with flow.ctx.db.session() as s:
-        status = video_status(s, done.video_id)
+        status = status_json(video_status(s, done.video_id))
     assert status["status"] == "FAILED"
     assert status["features"]["labels"] == {
         "status": "FAILED",

@@ -19,6 +19,7 @@ from worker.media.info import MediaInfo
 from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
 from worker.query import QueryFilter, run_query, timeline, video_status
+from worker.read_json import status_json, timeline_json
 from worker.timecode import Millis
 
 pytestmark = pytest.mark.integration
@@ -106,8 +107,8 @@ def test_collect_pages_every_item_and_is_idempotent(ctx: AppContext, tmp_path: P
     with ctx.db.session() as s:
         job = s.get_one(AnalysisJob, job_id)
         assert job.items_collected == items and job.model_version == "1.0"
-        doc = timeline(s, video_id)
-        assert video_status(s, video_id)["status"] == "INDEXED"
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
     assert len(doc["shots"]) == items
     shots = doc["shots"]
     # contiguous, half-open: each shot ends where the next begins

@@ -24,6 +24,7 @@ from worker.media.probe import probe
 from worker.media.thumbnails import ShotSpan, jpeg_size, make_thumbnails
 from worker.pipeline import thumbs
 from worker.query import thumbnail_path, thumbnails, timeline
+from worker.read_json import status_json, thumbnails_json, timeline_json
 from worker.service import submit
 from worker.timecode import frame_to_ms, round_half_up
 
@@ -60,7 +61,10 @@ def made(
         video_id = submit(ctx, src, [Feature.SEGMENTS], "local", [], "accurate").video_id
         thumbs.make_for_video(ctx, video_id)
         with ctx.db.session() as s:
-            doc, listed = timeline(s, video_id), thumbnails(s, video_id)
+            doc, listed = (
+                timeline_json(timeline(s, video_id)),
+                thumbnails_json(thumbnails(s, video_id)),
+            )
         truth = json.loads(src.with_name(src.stem + ".truth.json").read_text())
         yield Made(ctx, src, video_id, truth, doc, listed)
     ctx.db.engine.dispose()
@@ -202,7 +206,7 @@ def test_a_failure_is_reported_and_fails_nothing_else(
     kept = video.rename(tmp_path / "kept.mp4")  # moved away after indexing
     task(video_id)  # recorded, not raised: it never fails the clips step
     with sqlite_ctx.db.session() as s:
-        status = video_status(s, video_id)
+        status = status_json(video_status(s, video_id))
     assert status["status"] == "INDEXED"
     assert status["thumbnails"]["status"] == "FAILED"
     assert "gone.mp4" in status["thumbnails"]["message"]
@@ -210,5 +214,5 @@ def test_a_failure_is_reported_and_fails_nothing_else(
     kept.rename(video)  # back again: the next run makes them and clears the failure
     task(video_id)
     with sqlite_ctx.db.session() as s:
-        assert "thumbnails" not in video_status(s, video_id)
-        assert len(thumbnails(s, video_id)["shots"]) == 1
+        assert "thumbnails" not in status_json(video_status(s, video_id))
+        assert len(thumbnails_json(thumbnails(s, video_id))["shots"]) == 1

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.pipeline.clip_ranges import Span, content_clip_range, merge_short_shots
+from worker.clip_plan import Span, content_clip_range, content_range, merge_short_shots
 
 # programme_720p25.mp4's truth: shot lengths (ms) and technical cues
 PROGRAMME = [
@@ -174,3 +174,10 @@ def test_merges_never_cross_a_non_content_cue(
         if m.length_ms < min_ms:  # short only when boxed in by boundaries on both sides
             assert prev is None or m.start_ms in bounds
             assert nxt is None or m.end_ms in bounds
+
+
+def test_content_range_spans_the_content_cues() -> None:
+    cues = [("ColorBars", 0, 3000), ("Content", 3000, 20000), ("BlackFrames", 20000, 21000)]
+    cues += [("Content", 21000, 52000), ("EndCredits", 52000, 60000)]
+    assert content_range(cues) == (3000, 52000)
+    assert content_range([("ColorBars", 0, 3000)]) is None

@@ -192,4 +192,4 @@ def test_page_spans_are_detections_but_not_ranges() -> None:
         (28_000, 28_040, 1),
     ]
     ranges = build_ranges(items, VideoClock(40_000, 1000, Fraction(25)))
-    assert [r["kind"] for r in ranges] == ["shot"]
+    assert [r.kind for r in ranges] == ["shot"]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.export_support import RATES, contiguous, frame_of_timecode, make_doc, parse_edl
-from worker.export import ExportError, render
+from tests.export_support import RATES, contiguous, frame_of_timecode, make_doc, parse_edl, render
+from worker.export import ExportError
 
 # Shots crossing the first minute and the tenth, where drop-frame labels are skipped
 # (1800 frames = 00:01:00;02 and 17982 = 00:10:00;00 at 29.97): lengths in frames.

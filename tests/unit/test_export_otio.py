@@ -8,8 +8,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from tests.export_support import RATES, contiguous, frame_of_timecode, make_doc, parse_edl
-from worker.export import render
+from tests.export_support import RATES, contiguous, frame_of_timecode, make_doc, parse_edl, render
 from worker.timecode import frame_to_ms
 
 KIND_COLOURS = {"cue": "CYAN", "label": "GREEN", "moderation": "RED", "face": "YELLOW"}

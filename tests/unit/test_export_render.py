@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.export_support import RATES, contiguous, make_doc
+from tests.export_support import RATES, contiguous, make_doc, render
 from worker.cli.output import dumps
 from worker.errors import VidxError
-from worker.export import FORMATS, ExportError, check, render, write_atomic
+from worker.export import FORMATS, ExportError, check, write_atomic
 
 
 def small() -> dict:

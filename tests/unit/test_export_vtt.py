@@ -7,8 +7,8 @@ import re
 import pytest
 import webvtt
 
-from tests.export_support import RATES, contiguous, make_doc, vtt_ms
-from worker.export import ExportError, render
+from tests.export_support import RATES, contiguous, make_doc, render, vtt_ms
+from worker.export import ExportError
 
 NTSC = RATES["29.97"]
 

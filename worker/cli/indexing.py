@@ -29,6 +29,7 @@ from worker.cli.progress import RichReporter
 from worker.errors import VidxError
 from worker.progress import reporting
 from worker.query import thumbnails as thumbnails_of
+from worker.read_json import thumbnails_json
 
 
 def clips(
@@ -79,7 +80,7 @@ def clips(
         doc: dict[str, Any] = {"video_id": video_id, "clips": rows}
         if thumbnails:
             with ctx.db.session() as s:
-                doc["thumbnails"] = thumbnails_of(s, video_id)
+                doc["thumbnails"] = thumbnails_json(thumbnails_of(s, video_id))
         print_json(doc)
     else:
         out.clip_lines(console, rows)

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from worker.export.json_doc import dumps
 from worker.query import QueryRow
+from worker.read_json import query_row_json
+from worker.read_model import VideoStatus, VideoSummary
 from worker.timecode import format_hms
 
 __all__ = [
@@ -40,7 +42,7 @@ def query_csv(rows: Sequence[QueryRow]) -> str:
     writer = csv.DictWriter(buf, fieldnames=QUERY_FIELDS, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow(r.as_dict())
+        writer.writerow(query_row_json(r))
     return buf.getvalue()
 
 
@@ -78,18 +80,20 @@ def query_table(console: Console, rows: Sequence[QueryRow]) -> None:
     console.print(f"{len(rows)} range(s)")
 
 
-def status_lines(console: Console, items: Sequence[dict[str, Any]]) -> None:
+def status_lines(console: Console, items: Sequence[VideoStatus | VideoSummary]) -> None:
     """`vidx status`: a line per video (id, status, feature states, file name), then an
     indented line per job message on a terminal (a fifth column otherwise)."""
-    for st in items:
-        feats = ", ".join(f"{k}={v['status']}" for k, v in st["features"].items())
-        messages = [f"{k}: {v['message']}" for k, v in st["features"].items() if v["message"]]
+    for item in items:
+        st, filename = (
+            (item.state, item.filename) if isinstance(item, VideoSummary) else (item, None)
+        )
+        feats = ", ".join(f"{k}={v.status}" for k, v in st.features.items())
+        messages = [f"{k}: {v.message}" for k, v in st.features.items() if v.message]
         if not console.is_terminal:
-            _tsv(console, (st["video_id"], st["status"], feats, st.get("filename", ""),
-                           "; ".join(messages)))  # fmt: skip
+            _tsv(console, (st.video_id, st.status, feats, filename or "", "; ".join(messages)))
             continue
-        name = f"  {st['filename']}" if "filename" in st else ""
-        console.print(f"{st['video_id']}  {st['status']:<10} {feats}{name}", markup=False)
+        name = f"  {filename}" if filename is not None else ""
+        console.print(f"{st.video_id}  {st.status:<10} {feats}{name}", markup=False)
         for m in messages:
             console.print(f"    {m}", markup=False)
 

@@ -20,6 +20,7 @@ from worker.cli.common import (
 )
 from worker.errors import VidxError
 from worker.query import QUERY_KINDS, QueryFilter, list_videos, search, timeline, video_status
+from worker.read_json import query_row_json, status_json, summary_json
 from worker.timecode import parse_hms
 
 
@@ -42,7 +43,7 @@ def status(
         else:
             result = list_videos(s)
     if as_json:
-        print_json(result)
+        print_json(status_json(result) if video_id else [summary_json(v) for v in result])
         return
     if not video_id and not result:
         settings = ctx.settings
@@ -141,7 +142,7 @@ def query(
         page = search(s, QueryFilter(vid, kind, name, min_confidence, lo, hi, limit, after=cursor))
     rows = page.rows
     if fmt == "json":
-        print_json([r.as_dict() for r in rows])
+        print_json([query_row_json(r) for r in rows])
     elif fmt == "csv":
         sys.stdout.write(out.query_csv(rows))
     else:

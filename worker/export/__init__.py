@@ -1,18 +1,20 @@
 """Timeline exports: the `vidx.timeline/1` document as JSON, CSV, WebVTT, CMX3600 EDL
-or OpenTimelineIO. One entry point, `render(doc, fmt)`, for the CLI and the HTTP API.
+or OpenTimelineIO. One entry point, `render(timeline, fmt)`, for the CLI and the HTTP API;
+`read_timeline` reads a document (a saved file) into the Timeline it takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Collection
+from typing import NamedTuple
 
 from worker.export.csv_doc import write_csv
 from worker.export.edl import write_edl
 from worker.export.files import write_atomic
 from worker.export.json_doc import write_json
-from worker.export.model import ExportError
+from worker.export.model import ExportError, read_timeline
 from worker.export.vtt import VTT_KINDS, write_vtt
+from worker.read_model import Timeline
 
 
 class Format(NamedTuple):
@@ -46,24 +48,33 @@ def check(fmt: str, vtt_kinds: Collection[str] | None = None) -> None:
         )
 
 
-def render(doc: Mapping[str, Any], fmt: str, *, vtt_kinds: Collection[str] | None = None) -> str:
-    """The timeline document in format `fmt` (a key of FORMATS); ExportError otherwise.
+def render(tl: Timeline, fmt: str, *, vtt_kinds: Collection[str] | None = None) -> str:
+    """The timeline in format `fmt` (a key of FORMATS); ExportError otherwise.
 
     `vtt_kinds` limits a WebVTT export to some cue kinds (shot, cue, label, moderation, face).
     """
     check(fmt, vtt_kinds)
     if fmt == "json":
-        return write_json(doc)
+        return write_json(tl)
     if fmt == "csv":
-        return write_csv(doc)
+        return write_csv(tl)
     if fmt == "vtt":
-        return write_vtt(doc, vtt_kinds)
+        return write_vtt(tl, vtt_kinds)
     if fmt == "edl":
-        return write_edl(doc)
+        return write_edl(tl)
     # imported on use: opentimelineio loads a C++ extension and its plugins
     from worker.export.otio_doc import write_otio
 
-    return write_otio(doc)
+    return write_otio(tl)
 
 
-__all__ = ["FORMATS", "VTT_KINDS", "ExportError", "Format", "check", "render", "write_atomic"]
+__all__ = [
+    "FORMATS",
+    "VTT_KINDS",
+    "ExportError",
+    "Format",
+    "check",
+    "read_timeline",
+    "render",
+    "write_atomic",
+]

@@ -4,46 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from typing import Any
+
+from worker.read_model import Timeline
 
 FIELDS = ["kind", "name", "index", "start_ms", "end_ms", "confidence"]
 
+# (kind, name, index, start_ms, end_ms, confidence)
+Row = tuple[str, str, int | str, int, int, float | None]
 
-def write_csv(doc: Mapping[str, Any]) -> str:
+
+def write_csv(tl: Timeline) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    rows: list[dict[str, Any]] = []
-    rows += [
-        {
-            "kind": "shot",
-            "name": "Shot",
-            "index": s["index"],
-            "confidence": s["confidence"],
-            **_se(s),
-        }
-        for s in doc["shots"]
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FIELDS)
+    rows: list[Row] = [
+        ("shot", "Shot", s.index, s.start_ms, s.end_ms, s.confidence) for s in tl.shots
     ]
+    rows += [("cue", c.type, "", c.start_ms, c.end_ms, c.confidence) for c in tl.technical_cues]
+    rows += [("label", x.name, "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.labels]
     rows += [
-        {"kind": "cue", "name": c["type"], "index": "", "confidence": c["confidence"], **_se(c)}
-        for c in doc["technical_cues"]
+        ("moderation", x.name, "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.moderation
     ]
-    for kind, key in (("label", "labels"), ("moderation", "moderation"), ("face", "faces")):
-        rows += [
-            {
-                "kind": kind,
-                "name": x.get("name", "Face"),
-                "index": "",
-                "confidence": x["max_confidence"],
-                **_se(x),
-            }
-            for x in doc[key]
-        ]
-    rows.sort(key=lambda r: (r["start_ms"], r["kind"]))
+    rows += [("face", "Face", "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.faces]
+    rows.sort(key=lambda r: (r[3], r[0]))  # by start, then kind: a stable sort keeps the rest
     writer.writerows(rows)
     return buf.getvalue()
-
-
-def _se(x: Mapping[str, Any]) -> dict[str, Any]:
-    return {"start_ms": x["start_ms"], "end_ms": x["end_ms"]}

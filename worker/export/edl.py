@@ -26,17 +26,16 @@ line, no audio channels, and names reels after truncated file names.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from worker.export.model import read_timeline
+from worker.export.model import export_view
+from worker.read_model import Timeline
 
 REEL_CHARS = 8  # CMX3600 reel name width
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def write_edl(doc: Mapping[str, Any]) -> str:
-    tl = read_timeline(doc)
+def write_edl(timeline: Timeline) -> str:
+    tl = export_view(timeline)
     video = tl.video
     first = video.timecode_frame  # the source label of frame 0
     record = video.record_start_frame

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
+
+from worker.read_json import timeline_json
+from worker.read_model import Timeline
 
 
 def dumps(obj: Any) -> str:
@@ -12,5 +14,5 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
 
-def write_json(doc: Mapping[str, Any]) -> str:
-    return dumps(doc) + "\n"
+def write_json(tl: Timeline) -> str:
+    return dumps(timeline_json(tl)) + "\n"

@@ -1,7 +1,10 @@
-"""The `vidx.timeline/1` document read once into typed values for the writers.
+"""The timeline laid out once for the writers: the file's rate and timecode read, shots
+in frames, every detection kind in one time-ordered list.
 
-Writers get a `Timeline` instead of poking at the dict, so a malformed document fails
-here with one message naming the field, not half-way through a writer.
+Writers get an `ExportView` of the query's typed Timeline, so a value they cannot lay
+out (a frame rate of 25/0, a shot ending before it starts) fails here with one message
+naming it, not half-way through a writer. `read_timeline` reads a document (a saved
+file, or one built by hand) into the Timeline the writers take.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from worker.errors import VidxError
+from worker.read_json import timeline_from_json
+from worker.read_model import ShotRange, Timeline
 from worker.timecode import is_drop_frame, ms_to_frame, parse_rate, read_timecode, smpte
 
 PROGRAMME_START, PROGRAMME_START_DF = "01:00:00:00", "01:00:00;00"
@@ -96,7 +101,9 @@ class Detection:
 
 
 @dataclass(frozen=True)
-class Timeline:
+class ExportView:
+    """The timeline as the writers lay it out: frame-exact shots, detections in time order."""
+
     video: VideoInfo
     shots: Sequence[Shot]
     detections: Sequence[Detection]  # sorted by start, kind, end
@@ -105,10 +112,19 @@ class Timeline:
         return [d for d in self.detections if d.kind == kind]
 
 
-def read_timeline(doc: Mapping[str, Any]) -> Timeline:
-    """Typed view of a `vidx.timeline/1` document; ExportError names what is wrong."""
+def export_view(tl: Timeline) -> ExportView:
+    """The writers' view of a timeline; ExportError names a value they cannot lay out."""
     try:
-        return _read(doc)
+        return _view(tl)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"timeline document is malformed: {_describe(exc)}") from None
+
+
+def read_timeline(doc: Mapping[str, Any]) -> Timeline:
+    """A `vidx.timeline/1` document (e.g. a saved file) as the typed Timeline; ExportError
+    names what is wrong."""
+    try:
+        return timeline_from_json(doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise ExportError(f"timeline document is malformed: {_describe(exc)}") from None
 
@@ -117,39 +133,37 @@ def _describe(exc: Exception) -> str:
     return f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
-def _read(doc: Mapping[str, Any]) -> Timeline:
-    if doc.get("schema") != "vidx.timeline/1":
-        raise ValueError(f"schema is {doc.get('schema')!r}, expected 'vidx.timeline/1'")
-    v = doc["video"]
+def _view(tl: Timeline) -> ExportView:
+    v = tl.video
     video = VideoInfo(
-        id=str(v["id"]),
-        source=str(v["source"]),
-        fps=parse_rate(str(v["fps"])),
-        frame_count=None if v.get("frame_count") is None else int(v["frame_count"]),
-        duration_ms=int(v["duration_ms"]),
-        start_timecode=_start_timecode(v.get("start_timecode")),
-        audio_channels=int(v.get("audio_channels") or 0),
+        id=str(v.id),
+        source=str(v.source),
+        fps=parse_rate(str(v.fps)),
+        frame_count=None if v.frame_count is None else int(v.frame_count),
+        duration_ms=int(v.duration_ms),
+        start_timecode=_start_timecode(v.start_timecode),
+        audio_channels=int(v.audio_channels or 0),
     )
     if video.start_timecode is not None:
         try:  # a label the rate cannot have fails here, not in a writer
             read_timecode(video.start_timecode, video.fps)
         except ValueError as exc:
             raise ValueError(f"video.start_timecode: {exc}") from None
-    shots = [_shot(s, video.fps) for s in doc["shots"]]
+    shots = [_shot(s, video.fps) for s in tl.shots]
     dets: list[Detection] = []
-    for i, c in enumerate(doc["technical_cues"]):
-        dets.append(_det("cue", i, c["type"], c, c.get("confidence"), {}))
-    for i, x in enumerate(doc["labels"]):
-        extra = {"parents": list(x.get("parents", [])), "detections": x.get("detections")}
-        dets.append(_det("label", i, x["name"], x, x.get("max_confidence"), extra))
-    for i, x in enumerate(doc["moderation"]):
-        extra = {"parent": x.get("parent", ""), "detections": x.get("detections")}
-        dets.append(_det("moderation", i, x["name"], x, x.get("max_confidence"), extra))
-    for i, x in enumerate(doc["faces"]):
-        extra = {"attributes": dict(x.get("attributes", {})), "detections": x.get("detections")}
-        dets.append(_det("face", i, "Face", x, x.get("max_confidence"), extra))
+    for i, c in enumerate(tl.technical_cues):
+        dets.append(_det("cue", i, c.type, c.start_ms, c.end_ms, c.confidence, {}))
+    for i, x in enumerate(tl.labels):
+        extra = {"parents": list(x.parents), "detections": x.detections}
+        dets.append(_det("label", i, x.name, x.start_ms, x.end_ms, x.max_confidence, extra))
+    for i, m in enumerate(tl.moderation):
+        extra = {"parent": m.parent, "detections": m.detections}
+        dets.append(_det("moderation", i, m.name, m.start_ms, m.end_ms, m.max_confidence, extra))
+    for i, f in enumerate(tl.faces):
+        extra = {"attributes": dict(f.attributes), "detections": f.detections}
+        dets.append(_det("face", i, "Face", f.start_ms, f.end_ms, f.max_confidence, extra))
     dets.sort(key=lambda d: (d.start_ms, DETECTION_KINDS.index(d.kind), d.end_ms, d.seq))
-    return Timeline(video, shots, dets)
+    return ExportView(video, shots, dets)
 
 
 def _start_timecode(label: Any) -> str | None:
@@ -157,20 +171,19 @@ def _start_timecode(label: Any) -> str | None:
     return None if label is None else str(label)
 
 
-def _shot(s: Mapping[str, Any], fps: Fraction) -> Shot:
-    start_ms, end_ms = int(s["start_ms"]), int(s["end_ms"])
+def _shot(s: ShotRange, fps: Fraction) -> Shot:
+    start_ms, end_ms = int(s.start_ms), int(s.end_ms)
     if end_ms <= start_ms:
-        raise ValueError(f"shot {s.get('index')} ends at {end_ms} ms, not after {start_ms} ms")
+        raise ValueError(f"shot {s.index} ends at {end_ms} ms, not after {start_ms} ms")
     # Frame numbers come with every engine's shots; derive them from the times if absent.
-    first = s.get("start_frame")
-    last = s.get("end_frame")
+    first, last = s.start_frame, s.end_frame
     start_frame = ms_to_frame(start_ms, fps) if first is None else int(first)
     end_frame = ms_to_frame(end_ms - 1, fps) if last is None else int(last)
     if start_frame < 0 or end_frame < start_frame:
-        raise ValueError(f"shot {s.get('index')} has frames {start_frame}..{end_frame}")
-    conf = s.get("confidence")
+        raise ValueError(f"shot {s.index} has frames {start_frame}..{end_frame}")
+    conf = s.confidence
     return Shot(
-        int(s["index"]),
+        int(s.index),
         start_ms,
         end_ms,
         start_frame,
@@ -182,12 +195,13 @@ def _shot(s: Mapping[str, Any], fps: Fraction) -> Shot:
 def _det(
     kind: str,
     seq: int,
-    name: Any,
-    x: Mapping[str, Any],
-    conf: Any,
+    name: str,
+    start: int,
+    end: int,
+    conf: float | None,
     extra: Mapping[str, Any],
 ) -> Detection:
-    start_ms, end_ms = int(x["start_ms"]), int(x["end_ms"])
+    start_ms, end_ms = int(start), int(end)
     if start_ms < 0 or end_ms < start_ms:
         raise ValueError(f"{kind} {name!r} has the range [{start_ms}, {end_ms}) ms")
     return Detection(

@@ -21,14 +21,14 @@ module that touches opentimelineio.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import PurePosixPath
 from typing import Any
 
 import opentimelineio as otio
 
-from worker.export.model import Detection, Shot, Timeline, read_timeline
+from worker.export.model import Detection, ExportView, Shot, export_view
+from worker.read_model import Timeline
 from worker.timecode import ms_to_frame
 
 MARKER_COLOURS = {
@@ -39,12 +39,12 @@ MARKER_COLOURS = {
 }
 
 
-def write_otio(doc: Mapping[str, Any]) -> str:
-    text: str = otio.adapters.write_to_string(build(read_timeline(doc)), "otio_json")
+def write_otio(timeline: Timeline) -> str:
+    text: str = otio.adapters.write_to_string(build(export_view(timeline)), "otio_json")
     return text if text.endswith("\n") else text + "\n"
 
 
-def build(tl: Timeline) -> otio.schema.Timeline:
+def build(tl: ExportView) -> otio.schema.Timeline:
     video = tl.video
     rate = float(video.fps)
     timeline = otio.schema.Timeline(name=video.filename)
@@ -68,7 +68,7 @@ def build(tl: Timeline) -> otio.schema.Timeline:
     return timeline
 
 
-def _track(tl: Timeline, name: str, kind: str, rate: float) -> otio.schema.Track:
+def _track(tl: ExportView, name: str, kind: str, rate: float) -> otio.schema.Track:
     track = otio.schema.Track(name=name, kind=kind)
     position = 0
     for shot in tl.shots:
@@ -80,7 +80,7 @@ def _track(tl: Timeline, name: str, kind: str, rate: float) -> otio.schema.Track
     return track
 
 
-def _fcp_timecode(tl: Timeline) -> dict[str, Any]:
+def _fcp_timecode(tl: ExportView) -> dict[str, Any]:
     return {"timecode": {"displayformat": "DF" if tl.video.drop_frame else "NDF"}}
 
 
@@ -90,7 +90,7 @@ def _range(start: int, end: int, rate: float) -> otio.opentime.TimeRange:
     )
 
 
-def _clip(tl: Timeline, shot: Shot, rate: float, track: str) -> otio.schema.Clip:
+def _clip(tl: ExportView, shot: Shot, rate: float, track: str) -> otio.schema.Clip:
     first = tl.video.timecode_frame
     clip = otio.schema.Clip(
         name=f"Shot {shot.index}",
@@ -110,7 +110,7 @@ def _clip(tl: Timeline, shot: Shot, rate: float, track: str) -> otio.schema.Clip
     return clip
 
 
-def _media(tl: Timeline, rate: float) -> otio.core.MediaReference:
+def _media(tl: ExportView, rate: float) -> otio.core.MediaReference:
     source = tl.video.source
     first = tl.video.timecode_frame
     count = tl.video.frame_count

@@ -11,22 +11,22 @@ given one frame, since a WebVTT cue must end after it starts.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from fractions import Fraction
-from typing import Any
 
-from worker.export.model import DETECTION_KINDS, ExportError, read_timeline
+from worker.export.model import DETECTION_KINDS, ExportError, export_view
+from worker.read_model import Timeline
 from worker.timecode import format_hms, round_half_up
 
 VTT_KINDS = ("shot", *DETECTION_KINDS)
 
 
-def write_vtt(doc: Mapping[str, Any], kinds: Collection[str] | None = None) -> str:
+def write_vtt(timeline: Timeline, kinds: Collection[str] | None = None) -> str:
     """The timeline as WebVTT; `kinds` limits the cues to those kinds (default: all)."""
     wanted = set(VTT_KINDS if kinds is None else kinds)
     if wanted - set(VTT_KINDS):
         raise ExportError(f"unknown WebVTT cue kind(s): {sorted(wanted - set(VTT_KINDS))}")
-    tl = read_timeline(doc)
+    tl = export_view(timeline)
     fps = tl.video.fps
     # (start, kind order, end, identifier, text)
     cues: list[tuple[int, int, int, str, str]] = []

@@ -28,6 +28,7 @@ from worker.errors import MediaToolError
 from worker.media import runner
 from worker.media.info import MediaInfo
 from worker.media.runner import run_ffmpeg
+from worker.media.sprite_files import INDEX_NAME, SPRITE_NAME
 from worker.timecode import round_half_up
 
 SHOT_MAX_WIDTH = 640  # a viewer's poster size; never upscaled
@@ -36,7 +37,6 @@ SHOT_QSCALE = 3  # mjpeg -q:v, 2 (best) .. 31
 SPRITE_QSCALE = 4
 MIN_COLUMNS = 10
 TIMEOUT_BASE_S = 120  # plus one second per second of video: decoding runs far faster
-SPRITE_NAME, INDEX_NAME = "sprite.jpg", "sprite.json"
 INDEX_SCHEMA = "vidx.sprite/1"
 
 

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from models import Clip, Video
+from worker.clip_plan import content_clip_range, content_range
 from worker.context import AppContext
 from worker.errors import MediaToolError, VideoNotFoundError, VidxError
 from worker.media.cut import CutResult
@@ -21,10 +21,9 @@ from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clip_upload, gone, thumbs
-from worker.pipeline.clip_ranges import content_clip_range
-from worker.pipeline.timeline import content_range
 from worker.progress import reporter
 from worker.query import cues_of, notes_of, shot_clip_spans
+from worker.read_model import Note
 from worker.store import upsert_clip
 from worker.timecode import format_hms
 
@@ -279,26 +278,24 @@ def cut_plans(
     return [made[(p.kind, p.seq)] for p in plans]
 
 
-def _may_lose(plan: ClipPlan, damaged: list[dict[str, Any]], fps: Fraction) -> int:
+def _may_lose(plan: ClipPlan, damaged: list[Note], fps: Fraction) -> int:
     """How many frames of the plan's range lie in spans with decode errors: the most the
     source can fail to decode there (a damaged file that was accepted)."""
     frames = 0
     for note in damaged:
-        overlap = min(plan.end_ms, note["end_ms"]) - max(plan.start_ms, note["start_ms"])
+        overlap = min(plan.end_ms, note.end_ms) - max(plan.start_ms, note.start_ms)
         if overlap > 0:
             frames += math.ceil(overlap * fps / 1000)
     return frames
 
 
-def _with_damage(
-    damaged: list[dict[str, Any]], group: list[ClipPlan], exc: MediaToolError
-) -> MediaToolError:
+def _with_damage(damaged: list[Note], group: list[ClipPlan], exc: MediaToolError) -> MediaToolError:
     """A failed cut of a range where the source had decode errors (an accepted, slightly
     damaged file) says so: the damage there is the likely cause."""
     hit = [
-        n["message"]
+        n.message
         for n in damaged
-        if any(n["start_ms"] < p.end_ms and p.start_ms < n["end_ms"] for p in group)
+        if any(n.start_ms < p.end_ms and p.start_ms < n.end_ms for p in group)
     ]
     if not hit:
         return exc

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any
 
+from worker.read_model import Range
 from worker.results import ParsedDetection
 from worker.timecode import frame_to_ms
 
@@ -29,18 +29,18 @@ def build_ranges(
     kind_rows: Sequence[ParsedDetection],
     clock: VideoClock,
     merge_gap_ms: int = DEFAULT_MERGE_GAP_MS,
-) -> list[dict[str, Any]]:
+) -> list[Range]:
     segments = [d for d in kind_rows if d.kind in ("shot", "cue")]
     # decode errors stay detections: notes on the timeline, not ranges to search
     others = [d for d in kind_rows if d.kind in ("label", "moderation", "face")]
     return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
 
 
-def _segment_ranges(rows: Sequence[ParsedDetection], clock: VideoClock) -> list[dict[str, Any]]:
+def _segment_ranges(rows: Sequence[ParsedDetection], clock: VideoClock) -> list[Range]:
     # A segment ends where the segment starting at its last frame + 1 begins: exact for
     # VFR too, since boundaries share frames. Otherwise fall back to the parsed end.
     starts = {d.start_frame: d.start_ms for d in rows if d.start_frame is not None}
-    out: list[dict[str, Any]] = []
+    out: list[Range] = []
     seq_by_kind: dict[str, int] = defaultdict(int)
     for d in sorted(rows, key=lambda r: (r.kind, r.start_ms)):
         end = d.end_ms if d.end_ms is not None else d.start_ms
@@ -57,31 +57,28 @@ def _segment_ranges(rows: Sequence[ParsedDetection], clock: VideoClock) -> list[
         )
         seq_by_kind[d.kind] += 1
         out.append(
-            {
-                "kind": d.kind,
-                "name": d.name,
-                "parent": None,
-                "seq": seq,
-                "start_ms": d.start_ms,
-                "end_ms": end,
-                "start_frame": d.start_frame,
-                "end_frame": d.end_frame,
-                "max_confidence": d.confidence,
-                "detections": 1,
-                "data": {},
-            }
+            Range(
+                kind=d.kind,
+                name=d.name,
+                parent=None,
+                seq=seq,
+                start_ms=d.start_ms,
+                end_ms=end,
+                start_frame=d.start_frame,
+                end_frame=d.end_frame,
+                max_confidence=d.confidence,
+                detections=1,
+            )
         )
     return out
 
 
-def _merged_ranges(
-    rows: Sequence[ParsedDetection], clock: VideoClock, gap_ms: int
-) -> list[dict[str, Any]]:
+def _merged_ranges(rows: Sequence[ParsedDetection], clock: VideoClock, gap_ms: int) -> list[Range]:
     frame_ms = max(1, frame_to_ms(1, clock.fps)) if clock.fps > 0 else 1
     groups: dict[tuple[str, str, str | None], list[ParsedDetection]] = defaultdict(list)
     for d in rows:
         groups[(d.kind, d.name, d.parent)].append(d)
-    out: list[dict[str, Any]] = []
+    out: list[Range] = []
     for (kind, name, parent), items in sorted(groups.items(), key=lambda kv: kv[0][:2]):
         items.sort(key=lambda r: r.start_ms)
         run: list[ParsedDetection] = []
@@ -92,8 +89,10 @@ def _merged_ranges(
             run.append(d)
         if run:
             out.append(_range(kind, name, parent, run, frame_ms))
-    for seq, r in enumerate(sorted(out, key=lambda r: (r["kind"], r["start_ms"]))):
-        r["seq"] = seq
+    # numbered within each kind in time order; the list keeps its (name) order
+    order = sorted(range(len(out)), key=lambda i: (out[i].kind, out[i].start_ms))
+    for seq, i in enumerate(order):
+        out[i] = replace(out[i], seq=seq)
     return out
 
 
@@ -103,30 +102,18 @@ def _end(d: ParsedDetection, frame_ms: int) -> int:
 
 def _range(
     kind: str, name: str, parent: str | None, run: Sequence[ParsedDetection], frame_ms: int
-) -> dict[str, Any]:
+) -> Range:
     confidences = [d.confidence for d in run if d.confidence is not None]
-    data: dict[str, Any] = {}
-    if kind == "label":
-        parents = run[0].data.get("Parents") or []
-        data["parents"] = list(parents)
-    return {
-        "kind": kind,
-        "name": name,
-        "parent": parent,
-        "seq": 0,
-        "start_ms": run[0].start_ms,
-        "end_ms": max(_end(d, frame_ms) for d in run),
-        "start_frame": None,
-        "end_frame": None,
-        "max_confidence": max(confidences) if confidences else None,
-        "detections": len(run),
-        "data": data,
-    }
-
-
-def content_range(cues: Sequence[tuple[str, int, int]]) -> tuple[int, int] | None:
-    """First Content cue start to last Content cue end; None without Content cues."""
-    content = [(s, e) for name, s, e in cues if name == "Content"]
-    if not content:
-        return None
-    return min(s for s, _ in content), max(e for _, e in content)
+    return Range(
+        kind=kind,
+        name=name,
+        parent=parent,
+        seq=0,
+        start_ms=run[0].start_ms,
+        end_ms=max(_end(d, frame_ms) for d in run),
+        start_frame=None,
+        end_frame=None,
+        max_confidence=max(confidences) if confidences else None,
+        detections=len(run),
+        parents=tuple(run[0].data.get("Parents") or ()) if kind == "label" else None,
+    )

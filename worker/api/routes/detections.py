@@ -11,6 +11,7 @@ from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.problems import documented
 from worker.api.schemas import RangeList
 from worker.query import QUERY_KINDS, InvalidQueryError, QueryFilter, search
+from worker.read_json import query_row_json
 from worker.timecode import parse_hms
 
 router = APIRouter(tags=["search"], dependencies=[Depends(no_nul_in_url)])
@@ -78,4 +79,4 @@ def detections(
         after=cursor,
     )
     page = search(session, f)
-    return {"items": [r.as_dict() for r in page.rows], "next_cursor": page.next_cursor}
+    return {"items": [query_row_json(r) for r in page.rows], "next_cursor": page.next_cursor}

@@ -14,7 +14,7 @@ from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.files import RangeFileResponse, serve_file
 from worker.api.problems import documented
 from worker.api.schemas import ClipList, Thumbnails
-from worker.media.thumbnails import INDEX_NAME
+from worker.media.sprite_files import INDEX_NAME
 from worker.pipeline.clips import MODES
 from worker.query import thumbnail_path, thumbnails
 
@@ -111,20 +111,25 @@ def thumbnail_list(session: SessionDep, video_id: str) -> dict[str, Any]:
     (`vidx clips --thumbnails`); empty otherwise."""
     found = thumbnails(session, video_id)
     base = f"/videos/{video_id}/thumbnails"
-    sprite = found["sprite"]
+    sprite = found.sprite
     return {
         "shots": [
-            {k: s[k] for k in ("index", "at_ms", "width", "height")}
-            | {"url": f"{base}/shots/{s['index']}.jpg"}
-            for s in found["shots"]
+            {
+                "index": s.index,
+                "at_ms": s.at_ms,
+                "width": s.width,
+                "height": s.height,
+                "url": f"{base}/shots/{s.index}.jpg",
+            }
+            for s in found.shots
         ],
         "sprite": None
         if sprite is None
         else {
             "url": f"{base}/sprite.jpg",
             "index_url": f"{base}/sprite.json",
-            "width": sprite["width"],
-            "height": sprite["height"],
+            "width": sprite.width,
+            "height": sprite.height,
         },
     }
 

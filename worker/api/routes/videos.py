@@ -13,6 +13,7 @@ from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.problems import documented
 from worker.api.schemas import Health, VideoDetail, VideoList, VideoState
 from worker.query import timeline, video_page, video_status
+from worker.read_json import status_json, summary_json, timeline_json
 
 router = APIRouter(dependencies=[Depends(no_nul_in_url)])
 CURSOR_HELP = "next_cursor of the previous page (with the same filters)"
@@ -48,7 +49,7 @@ def list_videos(
     """Videos, newest first, a page at a time. With `status` a page may hold fewer than
     `limit` items and still have a `next_cursor`: follow it until it is null."""
     page = video_page(session, limit, status=status, filename=filename, after=cursor)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": [summary_json(v) for v in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -60,7 +61,7 @@ def list_videos(
 )
 def get_video(session: SessionDep, video_id: str) -> dict[str, Any]:
     """The video's status (as `vidx status ID --json`) and its metadata."""
-    st = video_status(session, video_id)
+    st = status_json(video_status(session, video_id))
     video = session.get_one(Video, video_id)
     return st | {
         "filename": video.filename,
@@ -107,13 +108,13 @@ def get_timeline(
 ) -> Response:
     """Exactly the document `vidx timeline ID` prints; `format` gives the export
     `vidx timeline ID --format F` writes (otio is JSON of another schema)."""
-    doc = timeline(session, video_id)
-    if format == "json":
-        return JSONResponse(doc)  # the document as it is, not re-serialised through a model
+    tl = timeline(session, video_id)
+    if format == "json":  # the document as it is, not re-serialised through a model
+        return JSONResponse(timeline_json(tl))
     from worker.export import FORMATS, render
 
     spec = FORMATS[format]
-    body = render(doc, format)
+    body = render(tl, format)
     name = f"{video_id}.{spec.extension}"
     return Response(
         body,

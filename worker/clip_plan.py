@@ -1,7 +1,9 @@
-"""What each clip spans: short shots merged into a neighbour, the content clip's start.
+"""What each clip spans: the programme (content range), short shots merged into a
+neighbour, the content clip's start.
 
-Pure functions over (start_ms, end_ms) spans and technical cues, so the planner, the
-worker tasks and `status` all derive the same clips from the same stored timeline.
+Pure functions over (start_ms, end_ms) spans and technical cues (no database), so the
+planner, the worker tasks and the read side's `status` all derive the same clips from
+the same stored timeline.
 """
 
 from __future__ import annotations
@@ -93,6 +95,14 @@ def _stretches(shots: Sequence[Span], cues: Sequence[Cue]) -> list[int]:
     # boundaries and midpoints doubled: integer maths, no half milliseconds
     bounds = sorted({2 * t for name, s, e in cues if name != "Content" for t in (s, e)})
     return [bisect.bisect_right(bounds, s.start_ms + s.end_ms) for s in shots]
+
+
+def content_range(cues: Sequence[Cue]) -> tuple[int, int] | None:
+    """First Content cue start to last Content cue end; None without Content cues."""
+    content = [(s, e) for name, s, e in cues if name == "Content"]
+    if not content:
+        return None
+    return min(s for s, _ in content), max(e for _, e in content)
 
 
 def content_clip_range(

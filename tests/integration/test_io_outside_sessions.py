@@ -1,7 +1,8 @@
 """No long I/O inside a database session (issue 12): staging (probe, check decode,
 transcode, S3 upload), Start*/Get* and the reconciler's Get* run while the process holds
-no database connection, so a multi-GB upload or a slow answer never keeps a PostgreSQL
-connection (or SQLite's write lock) for minutes.
+no database connection, and the API sends a file after its request's session ended, so
+a multi-GB upload or download or a slow answer never keeps a PostgreSQL connection (or
+SQLite's write lock) for minutes.
 
 Decided by recorded events, never by timing: every AWS call (a botocore `before-call`
 hook on the context's clients) and every external process (ffprobe, ffmpeg) records how
@@ -28,6 +29,8 @@ from tests.fake_aws import BUCKET, Flow
 from tests.integration.test_delete import DeleteAtStep
 from tests.integration.test_rekognition_flow import SMALL, recorded
 from tests.integration.test_rekognition_flow import flow as flow
+from worker.api import files as api_files
+from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.media.hashing import sha256_file
 from worker.pipeline.collect import collect_job
@@ -35,7 +38,7 @@ from worker.pipeline.ingest import video_id_for
 from worker.pipeline.reconcile import reconcile
 from worker.pipeline.stage import transcode_path
 from worker.progress import reporting
-from worker.service import delete_video
+from worker.service import delete_video, submit
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +179,26 @@ def test_a_video_deleted_while_it_is_staged_leaves_nothing(
     assert not transcode_path(flow.ctx, sha).exists()
     slots = flow.ctx.slots("aws")
     assert slots is None or slots.in_use() == 0
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_the_api_sends_a_file_with_no_connection_held(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from worker.api import create_app
+
+    video_id = submit(ctx, SMALL, [Feature.SEGMENTS], "local", [], "copy").video_id
+    held: list[int] = []
+    send = api_files.RangeFileResponse.__call__
+
+    async def sending(self: Any, scope: Any, receive: Any, send_: Any) -> None:
+        held.append(ctx.db.engine.pool.checkedout())  # type: ignore[attr-defined]
+        await send(self, scope, receive, send_)
+
+    monkeypatch.setattr(api_files.RangeFileResponse, "__call__", sending)
+    with TestClient(create_app(ctx)) as client:
+        answer = client.get(f"/videos/{video_id}/media")
+    assert answer.status_code == 200 and answer.content == SMALL.read_bytes()
+    assert held == [0]  # the route read the video, then its session ended before sending

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,7 +55,8 @@ class S3Location:
     bucket: str
     key: str
     size: int
-    uploaded: bool = False  # put by this call (ensure_uploaded), not found already there
+    # put by this call (ensure_uploaded), not found there already; not part of the location
+    uploaded: bool = field(default=False, compare=False)
 
     @property
     def uri(self) -> str:

@@ -1,12 +1,13 @@
 """No long I/O inside a database session (issue 12): staging (probe, check decode,
-transcode, S3 upload), Start*/Get* and the reconciler's Get* run while the process holds
-no database connection, and the API sends a file after its request's session ended, so
-a multi-GB upload or download or a slow answer never keeps a PostgreSQL connection (or
-SQLite's write lock) for minutes.
+transcode, S3 upload), Start*/Get*, the reconciler's Get* and the job-slot store (Redis)
+are used while the process holds no database connection, and the API sends a file after
+its request's session ended, so a multi-GB upload or download or a slow answer never
+keeps a PostgreSQL connection (or SQLite's write lock) for minutes.
 
 Decided by recorded events, never by timing: every AWS call (a botocore `before-call`
-hook on the context's clients) and every external process (ffprobe, ffmpeg) records how
-many connections the SQLAlchemy pool had checked out at that moment; it must be none.
+hook on the context's clients), every external process (ffprobe, ffmpeg) and every call
+of the slot store records how many connections the SQLAlchemy pool had checked out at
+that moment; it must be none.
 In-process on the fake AWS (tests/fake_aws.py), on SQLite and PostgreSQL.
 """
 
@@ -33,6 +34,7 @@ from worker.api import files as api_files
 from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.media.hashing import sha256_file
+from worker.pipeline.backlog import startable
 from worker.pipeline.collect import collect_job
 from worker.pipeline.ingest import video_id_for
 from worker.pipeline.reconcile import reconcile
@@ -84,7 +86,24 @@ def watch_io(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IoWatch:
             super().__init__(args, *rest, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", Recorded)
+    monkeypatch.setattr(flow.ctx, "_slots", RecordedSlots(flow.ctx.job_slots(), watch))
     return watch
+
+
+class RecordedSlots:
+    """The job-slot store (Redis in production), each call recorded as `slots.<method>`."""
+
+    def __init__(self, inner: Any, watch: IoWatch) -> None:
+        self.inner, self.watch = inner, watch
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.watch.record(f"slots.{name}")
+            return method(*args, **kwargs)
+
+        return call
 
 
 def make_stale(flow: Flow, job_id: int) -> None:
@@ -120,6 +139,7 @@ def test_staging_start_and_collect_hold_no_connection(
     assert job.state == JobState.SUCCEEDED
     assert {"ffprobe", "ffmpeg", "HeadObject", "PutObject"} <= watch.names()
     assert {"StartLabelDetection", "GetLabelDetection"} <= watch.names()
+    assert {"slots.acquire", "slots.release"} <= watch.names()
     assert watch.held() == []
 
 
@@ -130,8 +150,21 @@ def test_the_reconcilers_get_holds_no_connection(
     watch = watch_io(flow, monkeypatch)
     report = reconcile(flow.ctx)
     assert report.to_collect == [job_id]
-    assert watch.names() == {"GetLabelDetection"}
+    assert {"GetLabelDetection", "slots.renew", "slots.holders"} <= watch.names()
     assert watch.held() == []
+
+
+def test_the_backlog_asks_the_slot_store_with_no_connection(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued = submit(flow.ctx, SMALL, [Feature.LABELS], "aws", [], "accurate", enqueue=no_tasks)
+    watch = watch_io(flow, monkeypatch)
+    assert startable(flow.ctx) == queued.job_ids
+    assert watch.names() == {"slots.in_use"} and watch.held() == []
+
+
+def no_tasks(video_id: str, job_ids: list[int]) -> None:
+    """Submitted, not started: its jobs wait PENDING."""
 
 
 @pytest.mark.parametrize("meanwhile", ["collected", "deleted"])

@@ -249,13 +249,14 @@ class DeleteAtStep:
     """A progress reporter that deletes the video when a step begins (a delete arriving
     while a task works on it)."""
 
-    def __init__(self, ctx: AppContext, video_id: str, step: str) -> None:
+    def __init__(self, ctx: AppContext, video_id: str, step: str, **options: bool) -> None:
         self.ctx, self.video_id, self.at, self.deleted = ctx, video_id, step, False
+        self.options = options  # delete_video's (force, remote, keep_source)
 
     def step(self, name: str, total: float | None = None) -> None:
         if name == self.at and not self.deleted:
             self.deleted = True
-            delete_video(self.ctx, self.video_id)
+            delete_video(self.ctx, self.video_id, **self.options)
 
     def count(self, name: str, total: int) -> None:
         self.step(name)

@@ -15,6 +15,7 @@ from mypy_boto3_s3.client import S3Client
 
 from worker.aws.s3 import (
     clip_key,
+    delete_object,
     ensure_uploaded,
     head,
     object_key,
@@ -141,6 +142,17 @@ def test_existing_object_with_the_same_size_is_not_uploaded_again(
     again = ensure_uploaded(s3, path, sha, BUCKET, "vidx", progress=fractions.append)
     assert again == first and body(s3, first.key) == marker
     assert fractions == [1.0]
+
+
+def test_the_location_says_whether_this_call_uploaded(s3: S3Client, tmp_path: Path) -> None:
+    """Staging removes an upload it made for a video deleted meanwhile, never one it found."""
+    path, sha = video(tmp_path)
+    first = ensure_uploaded(s3, path, sha, BUCKET, "vidx")
+    again = ensure_uploaded(s3, path, sha, BUCKET, "vidx")
+    assert (first.uploaded, again.uploaded) == (True, False) and first == again
+    delete_object(s3, BUCKET, first.key)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    delete_object(s3, BUCKET, first.key)  # already gone: fine
 
 
 def test_object_with_another_size_is_replaced(s3: S3Client, tmp_path: Path) -> None:

@@ -34,7 +34,10 @@ def db_session(ctx: ContextDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+# scope="function": the transaction ends once the response is built, before it is sent,
+# so streaming a file (a multi-GB video) holds no database connection (FastAPI >= 0.118
+# otherwise ends it after the response is sent; "function" scope is FastAPI >= 0.121)
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def require_api_key(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,8 @@ class S3Location:
     bucket: str
     key: str
     size: int
+    # put by this call (ensure_uploaded), not found there already; not part of the location
+    uploaded: bool = field(default=False, compare=False)
 
     @property
     def uri(self) -> str:
@@ -165,7 +167,7 @@ def ensure_uploaded(
         raise translate(exc, uri) from None
     if progress:
         progress(1.0)
-    return S3Location(bucket, key, size)
+    return S3Location(bucket, key, size, uploaded=True)
 
 
 def put_file(
@@ -263,6 +265,14 @@ def translate(exc: Exception, uri: str) -> Exception:
     if isinstance(exc, BotoCoreError):
         return EngineUnavailableError(f"{uri}: cannot reach S3: {exc}")
     return EngineError(f"{uri}: S3 transfer failed: {exc}")
+
+
+def delete_object(s3_client: S3Client, bucket: str, key: str) -> None:
+    """Delete one object (a missing one is fine: S3 answers a delete of it alike)."""
+    try:
+        s3_client.delete_object(Bucket=bucket, Key=key)
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, f"s3://{bucket}/{key}") from None
 
 
 def video_folder(prefix: str, sha256: str) -> str:

@@ -17,24 +17,28 @@ def startable(ctx: AppContext, limit: int | None = None) -> list[int]:
     handed out twice (two drains racing) starts once, and one that finds no slot
     simply stays PENDING.
     """
+    most = ctx.settings.max_concurrent_jobs  # (no engine has more free slots than that)
     with ctx.db.session() as s:
         engines = s.scalars(
             select(AnalysisJob.engine)
             .where(AnalysisJob.state == JobState.PENDING, AnalysisJob.engine.not_in(LOCAL_ENGINES))
             .distinct()
         ).all()
-        out: list[int] = []
-        for engine in engines:
-            slots = ctx.slots(engine)
-            free = ctx.settings.max_concurrent_jobs - (slots.in_use() if slots else 0)
-            if limit is not None:
-                free = min(free, limit - len(out))
-            if free <= 0:
-                continue
-            out += s.scalars(
+        waiting = {
+            engine: s.scalars(
                 select(AnalysisJob.id)
                 .where(AnalysisJob.state == JobState.PENDING, AnalysisJob.engine == engine)
                 .order_by(AnalysisJob.id)
-                .limit(free)
+                .limit(most)
             ).all()
+            for engine in engines
+        }
+    out: list[int] = []
+    for engine, ids in waiting.items():  # the slot store is asked with no session open
+        slots = ctx.slots(engine)
+        free = most - (slots.in_use() if slots else 0)
+        if limit is not None:
+            free = min(free, limit - len(out))
+        if free > 0:
+            out += ids[:free]
     return out

@@ -79,13 +79,14 @@ def reconcile(
     age_s = ctx.settings.reconcile_after_s if min_age_s is None else min_age_s
     stale = now - timedelta(seconds=age_s)
     report = ReconcileReport()
+    to_ask: list[AnalysisJob] = []
     with ctx.db.session() as s:
         in_flight = s.scalars(
             select(AnalysisJob).where(
                 AnalysisJob.state.in_(IN_FLIGHT), AnalysisJob.engine.not_in(LOCAL_ENGINES)
             )
         ).all()
-        _renew(ctx, in_flight)
+        running = [j for j in in_flight if j.state != JobState.STARTING]  # (before requeues)
         for job in in_flight:
             if job.state == JobState.COLLECTING and _lapsed(job, now, stale):
                 report.to_collect.append(job.id)  # its collector died; collecting is idempotent
@@ -93,7 +94,7 @@ def reconcile(
                 job.state == JobState.IN_PROGRESS
                 and (job.checked_at or job.started_at or stale) <= stale
             ):
-                _ask(ctx, job, now, report)
+                to_ask.append(job)
         for job in s.scalars(
             select(AnalysisJob).where(
                 AnalysisJob.state == JobState.STARTING, AnalysisJob.updated_at < stale
@@ -102,6 +103,10 @@ def reconcile(
             set_state(job, JobState.PENDING, "requeued: its start was interrupted")
             lease.end(job)
             report.requeued += 1
+    # no session is open from here on while Redis and the engine are asked
+    _renew(ctx, running)
+    for job in to_ask:
+        _ask(ctx, job, now, report)
     for job_id in report.failed:
         release_slot(ctx, job_id)
     report.slots_freed = free_orphan_slots(ctx)
@@ -163,6 +168,7 @@ def _job_id(key: str) -> int | None:
 
 
 def _ask(ctx: AppContext, job: AnalysisJob, now: datetime, report: ReconcileReport) -> None:
+    """Get* about the job, with no session open; the answer is recorded in a short one."""
     assert job.engine_job_id is not None
     try:
         state = ctx.engine(job.engine).state(Feature(job.feature), job.engine_job_id)
@@ -171,18 +177,41 @@ def _ask(ctx: AppContext, job: AnalysisJob, now: datetime, report: ReconcileRepo
         report.skipped += 1
         return
     except ResultsExpiredError as exc:
-        set_state(job, JobState.FAILED, f"{exc} ({EXPIRED_HINT})")
-        report.failed.append(job.id)
+        _record(ctx, job, report, EngineJobStatus.FAILED, f"{exc} ({EXPIRED_HINT})")
         return
     except VidxError as exc:
-        set_state(job, JobState.FAILED, str(exc))
-        report.failed.append(job.id)
+        _record(ctx, job, report, EngineJobStatus.FAILED, str(exc))
         return
-    job.checked_at = now
-    if state.status is EngineJobStatus.SUCCEEDED:
-        report.to_collect.append(job.id)
-    elif state.status is EngineJobStatus.FAILED:
-        set_state(job, JobState.FAILED, state.message or "the engine reported FAILED")
+    message = state.message or "the engine reported FAILED"
+    _record(ctx, job, report, state.status, message, checked_at=now)
+
+
+def _record(
+    ctx: AppContext,
+    job: AnalysisJob,
+    report: ReconcileReport,
+    status: EngineJobStatus,
+    failure: str,
+    checked_at: datetime | None = None,
+) -> None:
+    """Record the engine's answer about `job` (FAILED: the job fails with `failure`;
+    SUCCEEDED: it is to be collected), unless the job moved on while the engine was asked
+    (collected after its notification, restarted, deleted with its video): that is kept."""
+    with ctx.db.session() as s:
+        row = s.get(AnalysisJob, job.id, with_for_update=True)
+        if row is None or (row.state, row.engine_job_id) != (
+            JobState.IN_PROGRESS,
+            job.engine_job_id,
+        ):
+            log.info("reconcile: job %s moved on while the engine was asked; left as it is", job.id)
+            return
+        if checked_at is not None:
+            row.checked_at = checked_at
+        if status is EngineJobStatus.FAILED:
+            set_state(row, JobState.FAILED, failure)
+    if status is EngineJobStatus.FAILED:
         report.failed.append(job.id)
+    elif status is EngineJobStatus.SUCCEEDED:
+        report.to_collect.append(job.id)
     else:
         report.still_running += 1

@@ -84,9 +84,7 @@ def start_job(ctx: AppContext, job_id: int, owner: str | None = None) -> StartOu
     rep = reporter()
     rep.step(feature.value, total=1.0)
     try:
-        with ctx.db.session() as s:
-            video = gone.live_video(s, job.video_id)
-            source = video_source(ctx, s, video, engine)
+        source = video_source(ctx, job.video_id, engine)  # (staging holds no session)
         request = JobRequest(feature, source, job.client_token, dict(job.params))
         engine_job_id = engine.start(request, progress=rep.advance)
     except (LimitExceededError, ThrottledError) as exc:

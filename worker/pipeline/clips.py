@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from models import Clip, Video
 from worker.context import AppContext
-from worker.errors import MediaToolError, VideoNotFoundError, VidxError
+from worker.errors import MediaToolError, VidxError
 from worker.media.cut import CutResult
 from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
-from worker.pipeline import clip_request, clip_upload, gone, thumbs
+from worker.pipeline import clip_request, clip_upload, failures, gone, thumbs
 from worker.pipeline.clip_ranges import content_clip_range
 from worker.pipeline.timeline import content_range
 from worker.progress import reporter
@@ -61,11 +61,7 @@ def safe_stem(name: str) -> str:
 
 def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPlan]:
     with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is None:
-            raise VideoNotFoundError(video_id)
-        if gone.is_deleting(video):
-            raise gone.VideoDeletedError(video_id)
+        video = gone.video_to_work_on(s, video_id)
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
@@ -154,21 +150,14 @@ def batches(
 
 def record_failure(ctx: AppContext, video_id: str, message: str) -> bool:
     """Keep the failure on the video for `status`; False when the video was deleted."""
-    with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is None or gone.is_deleting(video):
-            return False
-        video.extra = {**video.extra, "clips_error": message[:2000]}
-    return True
+    return failures.record(ctx, video_id, failures.CLIPS, message)
 
 
 def clear_failure(ctx: AppContext, video_id: str) -> None:
     """Forget an earlier request's clip failure: called once when a request starts,
     never by a batch (which would hide a sibling batch's failure)."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
-        if "clips_error" in video.extra:
-            video.extra = {k: v for k, v in video.extra.items() if k != "clips_error"}
+        failures.clear(s.get_one(Video, video_id), failures.CLIPS)
 
 
 def check_request(kinds: list[str], mode: str, codec: str = DEFAULT_CODEC) -> None:

@@ -289,9 +289,10 @@ def _submit(
 ) -> Submitted:
     """`run` and `submit`'s shared options, parsed, handed to the service (`in_process`:
     `run`, which analyses before registering, see service.submit)."""
-    from worker.service import parse_clip_kinds, parse_features, submit
+    from worker.pipeline.clip_request import parse_kinds
+    from worker.service import parse_features, submit
 
-    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
+    kinds = [] if clips.strip() == "none" else parse_kinds(clips)
     return submit(
         ctx,
         source,
@@ -531,14 +532,13 @@ def clips(
     as_json: bool = _json_alias(),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
-    from worker.media.cut_codec import check_codec
+    from worker.pipeline.clip_request import check_request, split_kinds
     from worker.pipeline.clips import cut_clips
-    from worker.service import check_mode, ensure_schema, parse_clip_kinds
+    from worker.service import ensure_schema
 
     as_json = _wants_json(fmt, as_json)
-    check_mode(mode)
-    check_codec(codec)
-    kinds = parse_clip_kinds(at)
+    kinds = split_kinds(at)
+    check_request(kinds, mode, codec)
     ctx = get_context()
     ensure_schema(ctx)
     video_id = _video_id(ctx, video_ref)

@@ -16,7 +16,7 @@ from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import MediaToolError, VidxError
 from worker.media.cut import CutResult
-from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
+from worker.media.cut_codec import CODECS, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
@@ -30,7 +30,6 @@ from worker.timecode import format_hms
 
 log = logging.getLogger(__name__)
 
-CLIP_KINDS = ("shots", "content")
 MODES = CUT_MODES
 CLIP_CODECS = CODECS
 DEFAULT_MODE = "smart"  # frame-exact; falls back to accurate per file, with a note
@@ -160,15 +159,6 @@ def clear_failure(ctx: AppContext, video_id: str) -> None:
         failures.clear(s.get_one(Video, video_id), failures.CLIPS)
 
 
-def check_request(kinds: list[str], mode: str, codec: str = DEFAULT_CODEC) -> None:
-    if mode not in MODES:
-        raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
-    check_codec(codec)
-    bad = [k for k in kinds if k not in CLIP_KINDS]
-    if bad:
-        raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
-
-
 def prepare(
     ctx: AppContext,
     video_id: str,
@@ -182,7 +172,7 @@ def prepare(
     refused before anything is written; then the options are stored (None: as stored),
     clips an earlier request made that this plan drops are removed and the last failure
     is cleared. `vidx clips` and the clips task both start here."""
-    check_request(kinds, mode, codec)
+    clip_request.check_request(kinds, mode, codec)
     resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
     clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
     plans = plan_clips(ctx, video_id, kinds)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -89,15 +91,12 @@ def cut_accurate(
     if expected.frames == 0:
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
     temp = temp_path(final)
-    try:
+    with discarded_on_failure([temp]):
         clip_s = (end_ms - start_ms) / 1000
         command = _command(Path(src), info, start_ms, end_ms, temp, codec)
         run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
         written = verify_clip(temp, Path(src), expected, info, may_lose=may_lose)
         temp.replace(final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     lost = expected.frames - written.frame_count
     return CutResult(
         path=final,
@@ -113,6 +112,19 @@ def cut_accurate(
 def temp_path(final: Path) -> Path:
     """A hidden name next to `final` to write to before the verified rename."""
     return final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
+
+
+@contextmanager
+def discarded_on_failure(temps: Sequence[Path]) -> Iterator[None]:
+    """Clips written under temporary names (temp_path) in the block, each renamed into
+    place once all are verified: a failure or interruption deletes every temporary file
+    (a run is kept whole or not at all)."""
+    try:
+        yield
+    except BaseException:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        raise
 
 
 def destination(out: Path) -> Path:

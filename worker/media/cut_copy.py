@@ -37,6 +37,7 @@ from worker.media.cut import (
     TIMEOUT_BASE_S,
     CutResult,
     destination,
+    discarded_on_failure,
     ffmpeg_target,
     temp_path,
 )
@@ -137,7 +138,7 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
         command += inputs
         outputs += maps
     results = []
-    try:
+    with discarded_on_failure([plan.temp for plan in plans]):
         length = sum(float(plan.length) for plan in plans)
         run_ffmpeg([*command, *outputs], src, TIMEOUT_BASE_S + length, "cutting")
         # every clip checked before any is renamed: a run is kept whole or not at all
@@ -145,10 +146,6 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
         for plan, video in zip(plans, written, strict=True):
             plan.temp.replace(plan.final)
             results.append(_result(plan, index, video, info.video_codec))
-    except BaseException:
-        for plan in plans:
-            plan.temp.unlink(missing_ok=True)
-        raise
     return results
 
 

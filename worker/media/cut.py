@@ -30,9 +30,10 @@ from worker.errors import InputError, MediaToolError
 from worker.media import runner
 from worker.media.cut_codec import encoding
 from worker.media.info import MediaInfo
+from worker.media.mp4_boxes import Mp4Track
 from worker.media.probe import probe
 from worker.media.runner import run_ffmpeg
-from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up
+from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up, seconds_to_ms
 
 # x264 preset, measured on shots of the test media (first and last frame vs. the source,
 # RGB PSNR; CPU seconds for a 7 s 1080p29.97 shot on this 2-core machine):
@@ -60,6 +61,28 @@ class CutResult:
     drift_ms: int | None = None
     drift_frames: int | None = None
     note: str | None = None  # e.g. why smart fell back to accurate
+
+
+@dataclass(frozen=True)
+class RunClip:
+    """One clip of a run that writes several (copy, smart): its range, its file, and the
+    hidden name (temp_path) it is written under until the whole run is verified."""
+
+    start_ms: int
+    end_ms: int
+    final: Path
+    temp: Path
+
+    def measured(self, written: Mp4Track, mode: str) -> CutResult:
+        """The clip's result, its length and frames as the written file's index has them."""
+        return CutResult(
+            path=self.final,
+            start_ms=Millis(self.start_ms),
+            end_ms=Millis(self.end_ms),
+            duration_ms=seconds_to_ms(written.duration),
+            frame_count=written.samples,
+            mode=mode,
+        )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from worker.media.cut import (
     TIMEOUT_PER_CLIP_S,
     CutResult,
     ExpectedClip,
+    RunClip,
     cut_accurate,
     destination,
     discarded_on_failure,
@@ -58,7 +59,6 @@ from worker.media.smart_parts import (
     plan_pieces,
     source_audio_span,
 )
-from worker.timecode import Millis, seconds_to_ms
 
 CLIPS_PER_RUN = 6  # up to 3 inputs and 2 x264 encoders a clip
 
@@ -68,13 +68,9 @@ class _CannotMatchError(Exception):
 
 
 @dataclass(frozen=True)
-class _Job:
+class _Job(RunClip):
     """One clip: its range, its plan and its files."""
 
-    start_ms: int
-    end_ms: int
-    final: Path
-    temp: Path
     first: int
     end: int
     expected: ExpectedClip
@@ -192,17 +188,7 @@ def _run(
         for job in jobs:
             for path in job.scratch():
                 path.unlink(missing_ok=True)
-    return [
-        CutResult(
-            path=job.final,
-            start_ms=Millis(job.start_ms),
-            end_ms=Millis(job.end_ms),
-            duration_ms=seconds_to_ms(video.duration),
-            frame_count=video.samples,
-            mode="smart",
-        )
-        for job, video in zip(jobs, videos, strict=True)
-    ]
+    return [job.measured(video, "smart") for job, video in zip(jobs, videos, strict=True)]
 
 
 def _check_pieces(job: _Job, source: ParameterSets) -> None:

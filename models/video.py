@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, JSONType, UTCDateTime, utcnow
 
+# keys of `Video.extra` a step writes and the read side reports (the last failure)
+EXTRA_CLIPS_ERROR = "clips_error"
+EXTRA_THUMBS_ERROR = "thumbs_error"
+
 
 class Video(Base):
     __tablename__ = "videos"
@@ -47,6 +51,7 @@ class Video(Base):
     # how the clips are planned, kept so every worker task plans the same clips
     clip_min_length_ms: Mapped[int] = mapped_column(Integer, default=0)  # 0: one per shot
     clip_keep_opening_credits: Mapped[bool] = mapped_column(Boolean, default=False)
+    # steps' notes: EXTRA_CLIPS_ERROR, EXTRA_THUMBS_ERROR (the last failure), decode_check, deleting
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import AnalysisJob, Clip, Detection, JobState, Thumbnail, TimelineRange, Video
+from models.video import EXTRA_CLIPS_ERROR, EXTRA_THUMBS_ERROR
 from worker import read_model as rm
 from worker.clip_plan import Cue, Span, content_range, merge_short_shots
 from worker.errors import NotFoundError, VideoNotFoundError, VidxError
@@ -74,7 +75,7 @@ def video_status(session: Session, video_id: str) -> rm.VideoStatus:
     ).all()
     features = {j.feature: rm.StepState(j.state, j.message) for j in jobs}
     clips_ok = all(_clips_complete(session, video, k) for k in video.requested_clips)
-    clips_error = video.extra.get("clips_error")
+    clips_error = video.extra.get(EXTRA_CLIPS_ERROR)
     if any(j.state == JobState.FAILED for j in jobs) or clips_error:
         status = "FAILED"
     elif (
@@ -85,7 +86,7 @@ def video_status(session: Session, video_id: str) -> rm.VideoStatus:
         status = "INDEXED"
     else:
         status = "PROCESSING"
-    thumbs_error = video.extra.get("thumbs_error")  # reported, but the video stands
+    thumbs_error = video.extra.get(EXTRA_THUMBS_ERROR)  # reported, but the video stands
     return rm.VideoStatus(
         video.id,
         status,

@@ -24,10 +24,9 @@ from worker.db import require_head
 from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
-from worker.media.cut_codec import check_codec, resolve
-from worker.pipeline import gone, ingest, jobs
-from worker.pipeline.clip_request import check_min_length
-from worker.pipeline.clips import CLIP_KINDS, DEFAULT_CODEC, MODES
+from worker.media.cut_codec import resolve
+from worker.pipeline import clip_request, gone, ingest, jobs
+from worker.pipeline.clips import DEFAULT_CODEC
 from worker.pipeline.reconcile import follow_up, reconcile
 from worker.progress import reporter
 from worker.store import client_token
@@ -51,19 +50,6 @@ def parse_features(text: str) -> list[Feature]:
     except ValueError as exc:
         valid = ", ".join(f.value for f in Feature)
         raise VidxError(f"unknown feature in {text!r} (choose from: {valid})") from exc
-
-
-def parse_clip_kinds(text: str | None) -> list[str]:
-    kinds = [k.strip() for k in (text or "").split(",") if k.strip()]
-    for k in kinds:
-        if k not in CLIP_KINDS:
-            raise VidxError(f"unknown clip kind {k!r} (choose from: {', '.join(CLIP_KINDS)})")
-    return kinds
-
-
-def check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
 
 
 def ensure_schema(ctx: AppContext) -> None:
@@ -113,9 +99,7 @@ def submit(
     anything is written, so a file refused while decoding (corrupt) leaves nothing; with
     another engine, make the check decode the worker would make before the upload.
     """
-    check_mode(mode)
-    check_codec(codec)
-    check_min_length(min_length_ms)
+    clip_request.check_request(clip_kinds, mode, codec, min_length_ms)
     jobs.check_supported(ctx, features, engine)
     if clip_kinds and Feature.SEGMENTS not in features:
         raise VidxError("clips need the segments feature (add it to --features, or --clips none)")

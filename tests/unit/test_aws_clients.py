@@ -71,6 +71,15 @@ def test_clients_are_built_once_each_from_one_session(monkeypatch: pytest.Monkey
     assert built["rekognition"].meta.region_name == "eu-west-1"
 
 
+def test_the_client_attributes_are_read_only() -> None:
+    clients = AwsClients(region="eu-west-1")
+    for name in SERVICES:
+        with pytest.raises(AttributeError, match=f"AwsClients.{name} is read-only"):
+            setattr(clients, name, object())
+    assert clients._clients == {}  # neither the attempt nor the class lookup built one
+    assert all(getattr(AwsClients, name).service == name for name in SERVICES)
+
+
 def test_aws_region_beats_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_REGION", "us-west-2")

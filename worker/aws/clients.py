@@ -51,8 +51,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, Literal, Self, TypeVar, cast, overload
 
 from boto3.session import Session
 from botocore.config import Config
@@ -71,9 +70,38 @@ if TYPE_CHECKING:
 DEFAULT_TOTAL_MAX_ATTEMPTS = 3  # botocore standard mode's own default, made explicit
 
 _C = TypeVar("_C")
+_Service = Literal["rekognition", "s3", "sns", "sqs", "iam", "sts"]
+
+
+class _Client(Generic[_C]):
+    """A read-only attribute of AwsClients: its service's client, made on first use."""
+
+    def __init__(self, service: _Service) -> None:
+        self.service: _Service = service
+
+    @overload
+    def __get__(self, clients: None, owner: type[AwsClients]) -> Self: ...
+    @overload
+    def __get__(self, clients: AwsClients, owner: type[AwsClients]) -> _C: ...
+    def __get__(self, clients: AwsClients | None, owner: type[AwsClients]) -> Self | _C:
+        if clients is None:  # looked up on the class itself
+            return self
+        # the one place the client's type is asserted: the attribute's declared type
+        # names the same service as self.service (the stubs type client() per name)
+        return cast(_C, clients._client(self.service))
+
+    def __set__(self, clients: AwsClients, value: object) -> None:
+        raise AttributeError(f"AwsClients.{self.service} is read-only")
 
 
 class AwsClients:
+    rekognition: _Client[RekognitionClient] = _Client("rekognition")
+    s3: _Client[S3Client] = _Client("s3")
+    sns: _Client[SNSClient] = _Client("sns")
+    sqs: _Client[SQSClient] = _Client("sqs")
+    iam: _Client[IAMClient] = _Client("iam")
+    sts: _Client[STSClient] = _Client("sts")
+
     def __init__(
         self,
         *,
@@ -99,70 +127,19 @@ class AwsClients:
             self._session = Session(region_name=self.region)
         return self._session
 
-    def _cached(self, service: str, build: Callable[[Session], _C]) -> _C:
+    def _client(self, service: _Service) -> object:
+        """`service`'s client, made once (typed: read it as the attribute of that name)."""
         with self._lock:
             if service not in self._clients:
                 try:
-                    self._clients[service] = build(self._session_locked())
+                    self._clients[service] = self._session_locked().client(
+                        service,
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url,
+                        config=self.config,
+                    )
                 except NoRegionError as exc:
                     raise VidxError(
                         f"no AWS region for {service}: set AWS_REGION (or AWS_DEFAULT_REGION)"
                     ) from exc
-            return cast(_C, self._clients[service])
-
-    @property
-    def rekognition(self) -> RekognitionClient:
-        return self._cached(
-            "rekognition",
-            lambda s: s.client(
-                "rekognition",
-                region_name=self.region,
-                endpoint_url=self.endpoint_url,
-                config=self.config,
-            ),
-        )
-
-    @property
-    def s3(self) -> S3Client:
-        return self._cached(
-            "s3",
-            lambda s: s.client(
-                "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-            ),
-        )
-
-    @property
-    def sns(self) -> SNSClient:
-        return self._cached(
-            "sns",
-            lambda s: s.client(
-                "sns", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-            ),
-        )
-
-    @property
-    def sqs(self) -> SQSClient:
-        return self._cached(
-            "sqs",
-            lambda s: s.client(
-                "sqs", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-            ),
-        )
-
-    @property
-    def iam(self) -> IAMClient:
-        return self._cached(
-            "iam",
-            lambda s: s.client(
-                "iam", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-            ),
-        )
-
-    @property
-    def sts(self) -> STSClient:
-        return self._cached(
-            "sts",
-            lambda s: s.client(
-                "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=self.config
-            ),
-        )
+            return self._clients[service]

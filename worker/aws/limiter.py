@@ -49,34 +49,33 @@ class JobSlots(Protocol):
         ...
 
 
-# One script for acquire and renew, run atomically by Redis so no two workers can both
-# see "19 in use" and both add. Times are Redis server time (TIME) unless the caller
-# passes one (tests), so workers' clock skew cannot stretch or cut leases.
-_ACQUIRE = """
-local now = tonumber(ARGV[2])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
-local expiry = now + tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1])
-   or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[1], expiry, ARGV[1])
-  return 1
-end
-return 0
-"""
-
-_IN_USE = """
+# The start of the scripts that count leases: `now` is ARGV[1] when the caller passes a
+# time (tests), else Redis server time (TIME), so workers' clock skew cannot stretch or
+# cut leases; the leases that ran out by then are dropped.
+_DROP_EXPIRED = """
 local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZCARD', KEYS[1])
 """
+
+# One script for acquire and renew (ARGV: now, key, lease seconds, limit), run
+# atomically by Redis so no two workers can both see "19 in use" and both add.
+_ACQUIRE = (
+    _DROP_EXPIRED
+    + """
+if redis.call('ZSCORE', KEYS[1], ARGV[2])
+   or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  return 1
+end
+return 0
+"""
+)
+
+_IN_USE = _DROP_EXPIRED + "return redis.call('ZCARD', KEYS[1])\n"
 
 # Compare-and-release: ZSCORE renders the score the way ZRANGE WITHSCORES did, so an
 # unchanged lease compares equal as a string; any acquire or renew since changes it.
@@ -140,7 +139,7 @@ class RedisJobSlots:
 
     @_translated
     def acquire(self, key: str) -> bool:
-        args: list[str | int] = [key, self._now(), repr(float(self.lease_s)), self.limit]
+        args: list[str | int] = [self._now(), key, repr(float(self.lease_s)), self.limit]
         return bool(self._acquire(keys=[self.name], args=args))
 
     def renew(self, key: str) -> bool:

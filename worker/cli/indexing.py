@@ -47,14 +47,12 @@ def clips(
     as_json: bool = json_alias(),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
-    from worker.media.cut_codec import check_codec
+    from worker.pipeline.clip_request import check_request, split_kinds
     from worker.pipeline.clips import cut_clips
-    from worker.service import check_mode, parse_clip_kinds
 
     as_json = wants_json(fmt, as_json)
-    check_mode(mode)
-    check_codec(codec)
-    kinds = parse_clip_kinds(at)
+    kinds = split_kinds(at)
+    check_request(kinds, mode, codec)
     ctx = ready_context()
     video_id = video_id_of(ctx, video_ref)
     with RichReporter(err_console, enabled=err_console.is_terminal) as rep, reporting(rep):

@@ -138,9 +138,10 @@ def _submit(
 ) -> Submitted:
     """`run` and `submit`'s shared options, parsed, handed to the service (`in_process`:
     `run`, which analyses before registering, see service.submit)."""
-    from worker.service import parse_clip_kinds, parse_features, submit
+    from worker.pipeline.clip_request import parse_kinds
+    from worker.service import parse_features, submit
 
-    kinds = [] if clips.strip() == "none" else parse_clip_kinds(clips)
+    kinds = [] if clips.strip() == "none" else parse_kinds(clips)
     return submit(
         ctx,
         source,

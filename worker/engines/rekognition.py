@@ -26,6 +26,7 @@ from worker.engines.rekognition_requests import (
     face_request,
     label_request,
     moderation_request,
+    paged,
     segment_request,
 )
 from worker.errors import EngineError, JobNotFinishedError
@@ -145,34 +146,21 @@ class RekognitionEngine:
             case Feature.LABELS:
                 labels: GetLabelDetectionRequestTypeDef = {
                     "JobId": job_id,
-                    "MaxResults": max_results,
                     "SortBy": "TIMESTAMP",
                     "AggregateBy": self.labels_aggregate_by,
                 }
-                if token:
-                    labels["NextToken"] = token
-                return c.get_label_detection(**labels)
+                return c.get_label_detection(**paged(labels, max_results, token))
             case Feature.MODERATION:
                 # AggregateBy stays the service default (TIMESTAMPS): the setting is
                 # about labels, and moderation timelines are merged by us either way
                 moderation: GetContentModerationRequestTypeDef = {
                     "JobId": job_id,
-                    "MaxResults": max_results,
                     "SortBy": "TIMESTAMP",
                 }
-                if token:
-                    moderation["NextToken"] = token
-                return c.get_content_moderation(**moderation)
+                return c.get_content_moderation(**paged(moderation, max_results, token))
             case Feature.FACES:
-                faces: GetFaceDetectionRequestTypeDef = {"JobId": job_id, "MaxResults": max_results}
-                if token:
-                    faces["NextToken"] = token
-                return c.get_face_detection(**faces)
+                faces: GetFaceDetectionRequestTypeDef = {"JobId": job_id}
+                return c.get_face_detection(**paged(faces, max_results, token))
             case Feature.SEGMENTS:
-                segments: GetSegmentDetectionRequestTypeDef = {
-                    "JobId": job_id,
-                    "MaxResults": max_results,
-                }
-                if token:
-                    segments["NextToken"] = token
-                return c.get_segment_detection(**segments)
+                segments: GetSegmentDetectionRequestTypeDef = {"JobId": job_id}
+                return c.get_segment_detection(**paged(segments, max_results, token))

@@ -1,4 +1,5 @@
-"""Start* request bodies for Rekognition Video, built from a JobRequest and its params.
+"""Start* request bodies for Rekognition Video, built from a JobRequest and its params,
+and the paging members every Get* body shares.
 
 Pure functions (no client), typed with the mypy-boto3 request TypedDicts so a
 misspelt member fails type checking. Members are sent only when the params set them:
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 
 from worker.engines.port import JobRequest
 from worker.errors import EngineError, InvalidInputError
@@ -65,20 +66,46 @@ def video_of(request: JobRequest) -> VideoTypeDef:
     return {"S3Object": {"Bucket": src.s3_bucket, "Name": src.s3_key}}
 
 
-@dataclass(frozen=True)
-class _Common:
-    """The members all four Start* operations share."""
+class _StartMembers(TypedDict):
+    """The members all four Start* operations share: each Start*RequestTypeDef has them
+    with these types, so a body of any of the four is one of these (structurally)."""
 
-    video: VideoTypeDef
-    token: str
-    tag: str | None
-    channel: NotificationChannel | None
+    Video: VideoTypeDef
+    ClientRequestToken: NotRequired[str]
+    NotificationChannel: NotRequired[NotificationChannelTypeDef]
+    JobTag: NotRequired[str]
 
 
-def _common(request: JobRequest, channel: NotificationChannel | None) -> _Common:
-    return _Common(
-        video_of(request), request.client_token, job_tag(request.video.video_id), channel
-    )
+_Body = TypeVar("_Body", bound=_StartMembers)
+
+
+def _with_shared(body: _Body, request: JobRequest, channel: NotificationChannel | None) -> _Body:
+    """`body` with the token, and the JobTag and NotificationChannel when there are any."""
+    body["ClientRequestToken"] = request.client_token
+    if tag := job_tag(request.video.video_id):
+        body["JobTag"] = tag
+    if channel:
+        body["NotificationChannel"] = channel.to_api()
+    return body
+
+
+class _PageMembers(TypedDict):
+    """The members all four Get* operations share (see `_StartMembers`)."""
+
+    JobId: str
+    MaxResults: NotRequired[int]
+    NextToken: NotRequired[str]
+
+
+_GetBody = TypeVar("_GetBody", bound=_PageMembers)
+
+
+def paged(body: _GetBody, max_results: int, token: str | None) -> _GetBody:
+    """A Get* `body` asking for one page: MaxResults, and NextToken past the first page."""
+    body["MaxResults"] = max_results
+    if token:
+        body["NextToken"] = token
+    return body
 
 
 def _opt_float(params: Mapping[str, Any], key: str) -> float | None:
@@ -99,17 +126,13 @@ def _names(params: Mapping[str, Any], key: str) -> list[str]:
 def label_request(
     request: JobRequest, channel: NotificationChannel | None
 ) -> StartLabelDetectionRequestTypeDef:
-    c, p = _common(request, channel), request.params
+    p = request.params
     # GENERAL_LABELS is the only member of the Features enum in botocore's model
     body: StartLabelDetectionRequestTypeDef = {
-        "Video": c.video,
-        "ClientRequestToken": c.token,
+        "Video": video_of(request),
         "Features": ["GENERAL_LABELS"],
     }
-    if c.tag:
-        body["JobTag"] = c.tag
-    if c.channel:
-        body["NotificationChannel"] = c.channel.to_api()
+    body = _with_shared(body, request, channel)
     if (confidence := _opt_float(p, "min_confidence")) is not None:
         body["MinConfidence"] = confidence
     general: GeneralLabelsSettingsTypeDef = {}
@@ -129,13 +152,9 @@ def label_request(
 def moderation_request(
     request: JobRequest, channel: NotificationChannel | None
 ) -> StartContentModerationRequestTypeDef:
-    c, p = _common(request, channel), request.params
-    body: StartContentModerationRequestTypeDef = {"Video": c.video, "ClientRequestToken": c.token}
-    if c.tag:
-        body["JobTag"] = c.tag
-    if c.channel:
-        body["NotificationChannel"] = c.channel.to_api()
-    if (confidence := _opt_float(p, "min_confidence")) is not None:
+    body: StartContentModerationRequestTypeDef = {"Video": video_of(request)}
+    body = _with_shared(body, request, channel)
+    if (confidence := _opt_float(request.params, "min_confidence")) is not None:
         body["MinConfidence"] = confidence
     return body
 
@@ -143,13 +162,9 @@ def moderation_request(
 def face_request(
     request: JobRequest, channel: NotificationChannel | None
 ) -> StartFaceDetectionRequestTypeDef:
-    c, p = _common(request, channel), request.params
-    body: StartFaceDetectionRequestTypeDef = {"Video": c.video, "ClientRequestToken": c.token}
-    if c.tag:
-        body["JobTag"] = c.tag
-    if c.channel:
-        body["NotificationChannel"] = c.channel.to_api()
-    if (attributes := p.get("face_attributes")) is not None:
+    body: StartFaceDetectionRequestTypeDef = {"Video": video_of(request)}
+    body = _with_shared(body, request, channel)
+    if (attributes := request.params.get("face_attributes")) is not None:
         if attributes not in _FACE_ATTRIBUTES:
             raise InvalidInputError(f"face_attributes={attributes!r}: expected DEFAULT or ALL")
         body["FaceAttributes"] = _FACE_ATTRIBUTES[attributes]
@@ -159,17 +174,10 @@ def face_request(
 def segment_request(
     request: JobRequest, channel: NotificationChannel | None
 ) -> StartSegmentDetectionRequestTypeDef:
-    c, p = _common(request, channel), request.params
+    p, video = request.params, video_of(request)  # an S3-less video fails before the params
     types = _segment_types(p.get("segment_types", list(_SEGMENT_TYPES)))
-    body: StartSegmentDetectionRequestTypeDef = {
-        "Video": c.video,
-        "ClientRequestToken": c.token,
-        "SegmentTypes": types,
-    }
-    if c.tag:
-        body["JobTag"] = c.tag
-    if c.channel:
-        body["NotificationChannel"] = c.channel.to_api()
+    body: StartSegmentDetectionRequestTypeDef = {"Video": video, "SegmentTypes": types}
+    body = _with_shared(body, request, channel)
     if filters := _segment_filters(p, types):
         body["Filters"] = filters
     return body

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,9 +30,10 @@ from worker.errors import InputError, MediaToolError
 from worker.media import runner
 from worker.media.cut_codec import encoding
 from worker.media.info import MediaInfo
+from worker.media.mp4_boxes import Mp4Track
 from worker.media.probe import probe
 from worker.media.runner import run_ffmpeg
-from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up
+from worker.timecode import Millis, frame_to_ms, ms_to_frame, round_half_up, seconds_to_ms
 
 # x264 preset, measured on shots of the test media (first and last frame vs. the source,
 # RGB PSNR; CPU seconds for a 7 s 1080p29.97 shot on this 2-core machine):
@@ -58,6 +61,28 @@ class CutResult:
     drift_ms: int | None = None
     drift_frames: int | None = None
     note: str | None = None  # e.g. why smart fell back to accurate
+
+
+@dataclass(frozen=True)
+class RunClip:
+    """One clip of a run that writes several (copy, smart): its range, its file, and the
+    hidden name (temp_path) it is written under until the whole run is verified."""
+
+    start_ms: int
+    end_ms: int
+    final: Path
+    temp: Path
+
+    def measured(self, written: Mp4Track, mode: str) -> CutResult:
+        """The clip's result, its length and frames as the written file's index has them."""
+        return CutResult(
+            path=self.final,
+            start_ms=Millis(self.start_ms),
+            end_ms=Millis(self.end_ms),
+            duration_ms=seconds_to_ms(written.duration),
+            frame_count=written.samples,
+            mode=mode,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,15 +114,12 @@ def cut_accurate(
     if expected.frames == 0:
         raise ValueError(f"[{start_ms}, {end_ms}) holds no frame of {src}")
     temp = temp_path(final)
-    try:
+    with discarded_on_failure([temp]):
         clip_s = (end_ms - start_ms) / 1000
         command = _command(Path(src), info, start_ms, end_ms, temp, codec)
         run_ffmpeg(command, Path(src), TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * clip_s, "cutting")
         written = verify_clip(temp, Path(src), expected, info, may_lose=may_lose)
         temp.replace(final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     lost = expected.frames - written.frame_count
     return CutResult(
         path=final,
@@ -113,6 +135,19 @@ def cut_accurate(
 def temp_path(final: Path) -> Path:
     """A hidden name next to `final` to write to before the verified rename."""
     return final.parent / f".vidx-cut-{secrets.token_hex(8)}.part"
+
+
+@contextmanager
+def discarded_on_failure(temps: Sequence[Path]) -> Iterator[None]:
+    """Clips written under temporary names (temp_path) in the block, each renamed into
+    place once all are verified: a failure or interruption deletes every temporary file
+    (a run is kept whole or not at all)."""
+    try:
+        yield
+    except BaseException:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        raise
 
 
 def destination(out: Path) -> Path:

@@ -26,6 +26,7 @@ How ffmpeg is driven, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ from worker.errors import MediaToolError
 from worker.media.cut import (
     TIMEOUT_BASE_S,
     CutResult,
+    RunClip,
     destination,
+    discarded_on_failure,
     ffmpeg_target,
     temp_path,
 )
@@ -45,7 +48,6 @@ from worker.media.info import MediaInfo
 from worker.media.keyframes import VideoIndex, video_index
 from worker.media.mp4_boxes import Mp4Track, mp4_tracks
 from worker.media.runner import media_input, run_ffmpeg
-from worker.timecode import Millis, seconds_to_ms
 
 # What an MP4 file can carry (ffmpeg's mp4 muxer, as decoders expect them)
 MP4_VIDEO = {"h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video"}
@@ -57,11 +59,7 @@ CLIPS_PER_RUN = 16  # two inputs a clip: well under the usual 1024 open files
 
 
 @dataclass(frozen=True)
-class _Plan:
-    start_ms: int
-    end_ms: int
-    final: Path
-    temp: Path
+class _Plan(RunClip):
     first: int  # frame index of the range's first frame
     keyframe: int  # where the clip starts
     packets: int  # video packets copied, in decode order from the keyframe
@@ -137,7 +135,7 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
         command += inputs
         outputs += maps
     results = []
-    try:
+    with discarded_on_failure([plan.temp for plan in plans]):
         length = sum(float(plan.length) for plan in plans)
         run_ffmpeg([*command, *outputs], src, TIMEOUT_BASE_S + length, "cutting")
         # every clip checked before any is renamed: a run is kept whole or not at all
@@ -145,22 +143,13 @@ def _run(src: Path, info: MediaInfo, index: VideoIndex, plans: list[_Plan]) -> l
         for plan, video in zip(plans, written, strict=True):
             plan.temp.replace(plan.final)
             results.append(_result(plan, index, video, info.video_codec))
-    except BaseException:
-        for plan in plans:
-            plan.temp.unlink(missing_ok=True)
-        raise
     return results
 
 
 def _result(plan: _Plan, index: VideoIndex, written: Mp4Track, codec: str) -> CutResult:
     extra = plan.keyframe + plan.packets - index.first_frame_from(plan.end_ms)
-    return CutResult(
-        path=plan.final,
-        start_ms=Millis(plan.start_ms),
-        end_ms=Millis(plan.end_ms),
-        duration_ms=seconds_to_ms(written.duration),
-        frame_count=written.samples,
-        mode="copy",
+    return dataclasses.replace(
+        plan.measured(written, "copy"),
         codec=codec,
         drift_ms=index.ms(plan.first) - index.ms(plan.keyframe),
         drift_frames=plan.first - plan.keyframe,

@@ -28,8 +28,10 @@ from worker.media.cut import (
     TIMEOUT_PER_CLIP_S,
     CutResult,
     ExpectedClip,
+    RunClip,
     cut_accurate,
     destination,
+    discarded_on_failure,
     expected_clip,
     ffmpeg_target,
     temp_path,
@@ -57,7 +59,6 @@ from worker.media.smart_parts import (
     plan_pieces,
     source_audio_span,
 )
-from worker.timecode import Millis, seconds_to_ms
 
 CLIPS_PER_RUN = 6  # up to 3 inputs and 2 x264 encoders a clip
 
@@ -67,13 +68,9 @@ class _CannotMatchError(Exception):
 
 
 @dataclass(frozen=True)
-class _Job:
+class _Job(RunClip):
     """One clip: its range, its plan and its files."""
 
-    start_ms: int
-    end_ms: int
-    final: Path
-    temp: Path
     first: int
     end: int
     expected: ExpectedClip
@@ -176,38 +173,30 @@ def _run(
     seconds = sum(job.end_ms - job.start_ms for job in jobs) / 1000
     timeout = TIMEOUT_BASE_S + TIMEOUT_PER_CLIP_S * seconds
     try:
-        commands = _pieces_commands(src, info, index, params, jobs)
-        run_ffmpeg_together(commands, src, timeout, "cutting")
-        for job in jobs:
-            for number, piece in enumerate(job.pieces):
-                sets = None if piece.copy else mp4_parameter_sets(job.piece_path(number))
-                if sets is not None and (differs := source.same_headers(sets)):
-                    raise _CannotMatchError(f"the re-encoded {differs} differs from the source's")
-            paths = [job.piece_path(n) for n in range(len(job.pieces))]
-            job.listing.write_text(concat_list(index, job.pieces, paths))
-        run_ffmpeg(_join_command(src, info, index, jobs), src, timeout, "cutting")
-        videos = [_verify(job, src, info) for job in jobs]  # all checked before any is kept
-        for job in jobs:
-            job.temp.replace(job.final)
-    except BaseException:
-        for job in jobs:
-            job.temp.unlink(missing_ok=True)
-        raise
+        with discarded_on_failure([job.temp for job in jobs]):
+            commands = _pieces_commands(src, info, index, params, jobs)
+            run_ffmpeg_together(commands, src, timeout, "cutting")
+            for job in jobs:
+                _check_pieces(job, source)
+                paths = [job.piece_path(n) for n in range(len(job.pieces))]
+                job.listing.write_text(concat_list(index, job.pieces, paths))
+            run_ffmpeg(_join_command(src, info, index, jobs), src, timeout, "cutting")
+            videos = [_verify(job, src, info) for job in jobs]  # all checked before any is kept
+            for job in jobs:
+                job.temp.replace(job.final)
     finally:
         for job in jobs:
             for path in job.scratch():
                 path.unlink(missing_ok=True)
-    return [
-        CutResult(
-            path=job.final,
-            start_ms=Millis(job.start_ms),
-            end_ms=Millis(job.end_ms),
-            duration_ms=seconds_to_ms(video.duration),
-            frame_count=video.samples,
-            mode="smart",
-        )
-        for job, video in zip(jobs, videos, strict=True)
-    ]
+    return [job.measured(video, "smart") for job, video in zip(jobs, videos, strict=True)]
+
+
+def _check_pieces(job: _Job, source: ParameterSets) -> None:
+    """The re-encoded pieces must carry the source's parameter sets to join its copies."""
+    for number, piece in enumerate(job.pieces):
+        sets = None if piece.copy else mp4_parameter_sets(job.piece_path(number))
+        if sets is not None and (differs := source.same_headers(sets)):
+            raise _CannotMatchError(f"the re-encoded {differs} differs from the source's")
 
 
 @dataclass(frozen=True)

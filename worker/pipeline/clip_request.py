@@ -1,9 +1,11 @@
-"""How a video's clips are asked for (minimum length, opening credits), and clearing out
-clips an earlier request made that the current one no longer plans."""
+"""How a video's clips are asked for: the request's kinds, mode and codec checked (one
+validator for the CLI, the service and the pipeline), the options stored on the video
+(minimum length, opening credits), and clearing out clips an earlier request made that
+the current one no longer plans."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -12,7 +14,10 @@ from sqlalchemy import select
 from models import Clip, Video
 from worker.context import AppContext
 from worker.errors import VideoNotFoundError, VidxError
-from worker.media.cut_codec import resolve
+from worker.media.cut_codec import check_codec, resolve
+from worker.media.cutting import MODES
+
+CLIP_KINDS = ("shots", "content")
 
 
 class Planned(Protocol):
@@ -29,6 +34,37 @@ class Planned(Protocol):
 def check_min_length(min_length_ms: int) -> None:
     if min_length_ms < 0:
         raise VidxError(f"minimum clip length must be 0 (off) or more ms, not {min_length_ms}")
+
+
+def split_kinds(text: str | None) -> list[str]:
+    """The kinds in a comma-separated list ('shots,content'), not checked yet."""
+    return [k.strip() for k in (text or "").split(",") if k.strip()]
+
+
+def check_kinds(kinds: Iterable[str]) -> None:
+    for k in kinds:
+        if k not in CLIP_KINDS:
+            raise VidxError(f"unknown clip kind {k!r} (choose from: {', '.join(CLIP_KINDS)})")
+
+
+def parse_kinds(text: str | None) -> list[str]:
+    """The kinds in a comma-separated list, each checked."""
+    kinds = split_kinds(text)
+    check_kinds(kinds)
+    return kinds
+
+
+def check_request(
+    kinds: Iterable[str], mode: str, codec: str, min_length_ms: int | None = None
+) -> None:
+    """Refuse a clip request's unknown mode, codec, negative minimum length (None: not
+    given) or unknown kind, in that order, before anything is written."""
+    if mode not in MODES:
+        raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
+    check_codec(codec)
+    if min_length_ms is not None:
+        check_min_length(min_length_ms)
+    check_kinds(kinds)
 
 
 def set_clip_options(

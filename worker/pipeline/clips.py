@@ -14,13 +14,13 @@ from sqlalchemy import select
 from models import Clip, Video
 from worker.clip_plan import content_clip_range, content_range
 from worker.context import AppContext
-from worker.errors import MediaToolError, VideoNotFoundError, VidxError
+from worker.errors import MediaToolError, VidxError
 from worker.media.cut import CutResult
-from worker.media.cut_codec import CODECS, check_codec, resolve, suffix
+from worker.media.cut_codec import CODECS, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_clips as cut_clips_of
 from worker.media.probe import probe
-from worker.pipeline import clip_request, clip_upload, gone, thumbs
+from worker.pipeline import clip_request, clip_upload, failures, gone, thumbs
 from worker.progress import reporter
 from worker.query import cues_of, notes_of, shot_clip_spans
 from worker.read_model import Note
@@ -29,7 +29,6 @@ from worker.timecode import format_hms
 
 log = logging.getLogger(__name__)
 
-CLIP_KINDS = ("shots", "content")
 MODES = CUT_MODES
 CLIP_CODECS = CODECS
 DEFAULT_MODE = "smart"  # frame-exact; falls back to accurate per file, with a note
@@ -60,11 +59,7 @@ def safe_stem(name: str) -> str:
 
 def plan_clips(ctx: AppContext, video_id: str, kinds: list[str]) -> list[ClipPlan]:
     with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is None:
-            raise VideoNotFoundError(video_id)
-        if gone.is_deleting(video):
-            raise gone.VideoDeletedError(video_id)
+        video = gone.video_to_work_on(s, video_id)
         stem = safe_stem(video.filename)
         plans: list[ClipPlan] = []
         if "content" in kinds:
@@ -153,30 +148,14 @@ def batches(
 
 def record_failure(ctx: AppContext, video_id: str, message: str) -> bool:
     """Keep the failure on the video for `status`; False when the video was deleted."""
-    with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is None or gone.is_deleting(video):
-            return False
-        video.extra = {**video.extra, "clips_error": message[:2000]}
-    return True
+    return failures.record(ctx, video_id, failures.CLIPS, message)
 
 
 def clear_failure(ctx: AppContext, video_id: str) -> None:
     """Forget an earlier request's clip failure: called once when a request starts,
     never by a batch (which would hide a sibling batch's failure)."""
     with ctx.db.session() as s:
-        video = s.get_one(Video, video_id)
-        if "clips_error" in video.extra:
-            video.extra = {k: v for k, v in video.extra.items() if k != "clips_error"}
-
-
-def check_request(kinds: list[str], mode: str, codec: str = DEFAULT_CODEC) -> None:
-    if mode not in MODES:
-        raise VidxError(f"unknown clip mode {mode!r} (choose from: {', '.join(MODES)})")
-    check_codec(codec)
-    bad = [k for k in kinds if k not in CLIP_KINDS]
-    if bad:
-        raise VidxError(f"unknown clip kind {bad[0]!r} (choose from: {', '.join(CLIP_KINDS)})")
+        failures.clear(s.get_one(Video, video_id), failures.CLIPS)
 
 
 def prepare(
@@ -192,7 +171,7 @@ def prepare(
     refused before anything is written; then the options are stored (None: as stored),
     clips an earlier request made that this plan drops are removed and the last failure
     is cleared. `vidx clips` and the clips task both start here."""
-    check_request(kinds, mode, codec)
+    clip_request.check_request(kinds, mode, codec)
     resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
     clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
     plans = plan_clips(ctx, video_id, kinds)

@@ -159,7 +159,7 @@ def store_pages(
         job = s.get_one(AnalysisJob, job_id)
         video = s.get_one(Video, job.video_id)
         if meta is not None and video.frame_count == 0:
-            _fill_facts(video, meta)  # known only by S3 URI or from imported pages
+            fill_facts(video, meta)  # known only by S3 URI or from imported pages
         items = finish_pages(s, job, count)
         clock = VideoClock(
             video.duration_ms, video.frame_count, Fraction(video.fps_num, video.fps_den)
@@ -171,7 +171,9 @@ def store_pages(
     return items
 
 
-def _fill_facts(video: Video, meta: VideoMeta) -> None:
+def fill_facts(video: Video, meta: VideoMeta) -> None:
+    """The video's facts from a page's VideoMetadata (a video not probed here: known by
+    S3 URI, or from imported pages); the frame count follows from duration and rate."""
     video.duration_ms = meta.duration_ms
     video.fps_num, video.fps_den = meta.fps.numerator, meta.fps.denominator
     video.frame_count = int(meta.duration_ms * meta.fps / 1000)

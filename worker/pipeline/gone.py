@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Video
 from worker.context import AppContext
-from worker.errors import ConflictError, NotFoundError
+from worker.errors import ConflictError, NotFoundError, VideoNotFoundError
 
 log = logging.getLogger(__name__)
 DELETING_KEY = "deleting"
@@ -34,6 +34,17 @@ class VideoDeletedError(NotFoundError):
 
 def is_deleting(video: Video) -> bool:
     return DELETING_KEY in (video.extra or {})
+
+
+def video_to_work_on(session: Session, video_id: str) -> Video:
+    """The video a step begins on: VideoNotFoundError when there is no such video (a
+    wrong id), VideoDeletedError when its delete has begun (the step ends quietly)."""
+    video = session.get(Video, video_id)
+    if video is None:
+        raise VideoNotFoundError(video_id)
+    if is_deleting(video):
+        raise VideoDeletedError(video_id)
+    return video
 
 
 def live_video(session: Session, video_id: str, *, lock: bool = False) -> Video:

@@ -26,7 +26,7 @@ from worker.context import AppContext
 from worker.engines.port import Feature
 from worker.errors import InputError, VideoNotFoundError
 from worker.pipeline import recorded
-from worker.pipeline.collect import store_pages
+from worker.pipeline.collect import fill_facts, store_pages
 from worker.pipeline.jobs import internal_error, set_state
 from worker.pipeline.recorded import Recorded, Source
 from worker.results import VideoMeta
@@ -136,23 +136,17 @@ def _derived_id(source: Source, digest: str) -> str:
 def _video_from_pages(video_id: str, source: Source, first: Path, meta: VideoMeta | None) -> Video:
     if meta is None:
         raise InputError(first, "no VideoMetadata in the pages: give --video ID")
-    return Video(
+    video = Video(
         id=video_id,
         sha256=None,
         source=source.uri or f"import:{first.resolve()}",
         filename=source.file_name or first.name,
-        container=meta.container,
-        duration_ms=meta.duration_ms,
-        fps_num=meta.fps.numerator,
-        fps_den=meta.fps.denominator,
         cfr=True,
-        frame_count=int(meta.duration_ms * meta.fps / 1000),
-        width=meta.width,
-        height=meta.height,
         rotation=0,
-        video_codec=meta.codec,
         s3_bucket=source.s3_bucket,
         s3_key=source.s3_key,
         requested_features=[],
         requested_clips=[],
     )
+    fill_facts(video, meta)
+    return video

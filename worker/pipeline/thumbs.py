@@ -11,23 +11,18 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from models import Thumbnail, TimelineRange, Video
+from models import Thumbnail, TimelineRange
 from worker.context import AppContext
-from worker.errors import VideoNotFoundError, VidxError
+from worker.errors import VidxError
 from worker.media.probe import probe
 from worker.media.thumbnails import ShotSpan, Thumbnails, make_thumbnails
-from worker.pipeline import gone
+from worker.pipeline import failures, gone
 from worker.progress import reporter
 
 
 def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
     with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is None:
-            raise VideoNotFoundError(video_id)
-        if gone.is_deleting(video):
-            raise gone.VideoDeletedError(video_id)
-        source = Path(video.source)
+        source = Path(gone.video_to_work_on(s, video_id).source)
         shots = [
             ShotSpan(r.seq, r.start_ms, r.end_ms)
             for r in s.scalars(
@@ -52,7 +47,7 @@ def make_for_video(ctx: AppContext, video_id: str) -> Thumbnails:
 def _register(ctx: AppContext, video_id: str, made: Thumbnails) -> None:
     with ctx.db.session() as s:
         video = gone.live_video(s, video_id, lock=True)
-        video.extra = {k: v for k, v in video.extra.items() if k != "thumbs_error"}
+        failures.clear(video, failures.THUMBS)
         s.execute(delete(Thumbnail).where(Thumbnail.video_id == video_id))
         s.add_all(
             Thumbnail(
@@ -81,7 +76,4 @@ def _register(ctx: AppContext, video_id: str, made: Thumbnails) -> None:
 
 def record_failure(ctx: AppContext, video_id: str, message: str) -> None:
     """Kept on the video for `status`; thumbnails never fail the clips themselves."""
-    with ctx.db.session() as s:
-        video = s.get(Video, video_id)
-        if video is not None and not gone.is_deleting(video):
-            video.extra = {**video.extra, "thumbs_error": message[:2000]}
+    failures.record(ctx, video_id, failures.THUMBS, message)

@@ -53,7 +53,7 @@ from benchmarks.query_load import (
     schema_url,
     sizes,
 )
-from worker.db import Database, make_engine
+from worker.db import Database, create_db_engine
 from worker.query import QueryFilter, moderation_by_video, query_statement, search
 
 SCHEMA = "vidx_bench_query"  # and vidx_bench_query_noidx; dropped and made anew unless --reuse
@@ -172,7 +172,12 @@ def main() -> None:
                   f"{t.copy_s:.1f} s ({t.rows / t.copy_s:,.0f} rows/s), the project's indexes "
                   f"{t.index_s:.1f} s, foreign keys {t.keys_s:.1f} s; copy without indexes "
                   f"{copy_s:.1f} s")  # fmt: skip
-        run(args, plan, Database(make_engine(indexed_url)), Database(make_engine(plain_url)))
+        run(
+            args,
+            plan,
+            Database(create_db_engine(indexed_url)),
+            Database(create_db_engine(plain_url)),
+        )
     finally:
         if not args.keep:
             drop_schema(admin, schema)

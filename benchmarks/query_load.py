@@ -17,7 +17,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from benchmarks.query_data import RANGE_COLUMNS, Plan, job_rows, range_rows, video_rows
 from models import AnalysisJob, TimelineRange, Video
-from worker.db import make_engine, upgrade
+from worker.db import create_db_engine, upgrade
 
 _TABLE = TimelineRange.__table__
 
@@ -51,7 +51,7 @@ class LoadTimes:
 
 
 def fill(url: str, plan: Plan) -> LoadTimes:
-    engine = make_engine(url)
+    engine = create_db_engine(url)
     try:
         upgrade(engine)
         with engine.begin() as conn:
@@ -108,7 +108,7 @@ def vacuum_analyze(engine: Engine) -> None:
 
 def copy_without_indexes(src_schema: str, url: str) -> float:
     """The same rows in the schema of `url`, timeline_ranges with its primary key only."""
-    engine = make_engine(url)
+    engine = create_db_engine(url)
     try:
         upgrade(engine)
         start = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from worker.config import Settings, get_settings
 from worker.db import Database
 from worker.engines.port import Engine
-from worker.engines.registry import make_engine
+from worker.engines.registry import analysis_engine
 from worker.enqueue import Enqueue, celery_enqueue
 
 if TYPE_CHECKING:
@@ -92,7 +92,9 @@ class AppContext:
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
-            self._engines[name] = make_engine(name, self.settings, aws=self._aws_if_needed(name))
+            self._engines[name] = analysis_engine(
+                name, self.settings, aws=self._aws_if_needed(name)
+            )
         return self._engines[name]
 
 

@@ -52,7 +52,7 @@ def _fork_safe(engine: Engine) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
+def create_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -67,7 +67,7 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    return make_engine(url)
+    return create_db_engine(url)
 
 
 def alembic_config(url: str) -> Config:

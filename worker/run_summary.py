@@ -9,14 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from worker.query import timeline, video_status
-from worker.read_model import StepState
-
-
-@dataclass(frozen=True)
-class CueSpan:
-    type: str
-    start_ms: int
-    end_ms: int
+from worker.read_model import CueRange, StepState
 
 
 @dataclass(frozen=True)
@@ -28,7 +21,7 @@ class RunSummary:
     features: dict[str, StepState]
     duration_ms: int
     shots: int
-    technical_cues: list[CueSpan]
+    technical_cues: tuple[CueRange, ...]
     content_range_ms: list[int] | None
     clips: int
     clips_dir: str | None
@@ -64,7 +57,7 @@ def summarise(
         features=dict(status.features),
         duration_ms=duration_ms,
         shots=len(doc.shots),
-        technical_cues=[CueSpan(c.type, c.start_ms, c.end_ms) for c in doc.technical_cues],
+        technical_cues=doc.technical_cues,
         content_range_ms=None if rng is None else list(rng),
         clips=len(doc.clips),
         clips_dir=str((clips_root / video_id).resolve()) if doc.clips else None,

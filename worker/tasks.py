@@ -72,7 +72,7 @@ def analyze(video_id: str, job_ids: list[int]) -> None:
     """Fan out: one start task per analysis job; with every job already succeeded (the
     same file again, e.g. asking for clips now), straight on to the clips."""
     if not job_ids or jobs.jobs_succeeded(get_context(), job_ids):
-        cut_clips.delay(video_id)
+        cut_clips_task.delay(video_id)
         return
     for job_id in job_ids:
         start_job.delay(job_id)
@@ -107,7 +107,7 @@ def after_job(job_id: int) -> None:
         start_job.delay(pending)
     video_id = jobs.video_of_job(ctx, job_id)
     if video_id is not None and jobs.video_jobs_done(ctx, video_id):
-        cut_clips.delay(video_id)
+        cut_clips_task.delay(video_id)
 
 
 @app.task(name="vidx.drain_backlog")
@@ -130,8 +130,9 @@ def reconcile() -> dict[str, int]:
     return report.counts()
 
 
+# the wire name stays vidx.cut_clips: tasks already queued under it still run
 @app.task(name="vidx.cut_clips", bind=True, max_retries=MAX_TRANSIENT_RETRIES)
-def cut_clips(self: Task[Any, Any], video_id: str) -> None:
+def cut_clips_task(self: Task[Any, Any], video_id: str) -> None:
     """Plan the requested clips and cut them in batches, one task per batch."""
     ctx = get_context()
 

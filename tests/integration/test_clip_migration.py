@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
-from worker.db import alembic_config, make_engine, upgrade
+from worker.db import alembic_config, create_db_engine, upgrade
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def _clips(engine: Engine) -> list[tuple[Any, ...]]:
 
 
 def test_upgrade_and_downgrade_keep_earlier_clips(db_url: str) -> None:
-    engine = make_engine(db_url)
+    engine = create_db_engine(db_url)
     upgrade(engine, "0006")
     with engine.begin() as conn:
         _video(conn, "h", "h264")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.cut_support import MEDIA, MIN_PSNR_DB, load_source, streams_of
-from worker.media.cutting import cut_clips
+from worker.media.cutting import cut_spans
 from worker.media.frames import decode_frame_at, psnr
 from worker.media.probe import probe
 
@@ -90,7 +90,7 @@ def test_clip_codec_container_and_frames(
     resolved = "prores" if written[1] == "prores" else "h264"
     out = tmp_path / f"clip{'.mov' if resolved == 'prores' else '.mp4'}"
     asked = None if codec == "auto" else codec
-    [result] = cut_clips(src, info, [(shot["start_ms"], shot["end_ms"], out)], mode, codec=asked)
+    [result] = cut_spans(src, info, [(shot["start_ms"], shot["end_ms"], out)], mode, codec=asked)
     assert (result.path, result.mode, result.codec, result.note) == (out, made_by, resolved, note)
     assert described(out) == written
     frames = shot["end_frame_inclusive"] - shot["start_frame"] + 1
@@ -120,7 +120,7 @@ def test_prores_clip_keeps_pcm_samples(tmp_path: Path) -> None:
     src, info, truth = load_source(PRORES)
     shot = truth["shots"][1]
     out = tmp_path / "clip.mov"
-    cut_clips(src, info, [(shot["start_ms"], shot["end_ms"], out)], "accurate")
+    cut_spans(src, info, [(shot["start_ms"], shot["end_ms"], out)], "accurate")
     ours = _pcm(out, 0, shot["end_ms"] - shot["start_ms"])
     theirs = _pcm(src, shot["start_ms"], shot["end_ms"])
     assert len(ours) == len(theirs) > 0
@@ -143,7 +143,7 @@ def test_copy_cannot_change_codec(tmp_path: Path) -> None:
     src, info, truth = load_source(PRORES)
     shot = truth["shots"][1]
     with pytest.raises(ValueError, match="copy mode keeps prores; it cannot write h264"):
-        cut_clips(
+        cut_spans(
             src,
             info,
             [(shot["start_ms"], shot["end_ms"], tmp_path / "x.mp4")],

@@ -37,7 +37,7 @@ from tests.integration.test_cut import audio_envelope, silence_edges
 from worker.errors import MediaToolError
 from worker.media.cut_copy import cut_copy, cut_copy_many
 from worker.media.cut_smart import CLIPS_PER_RUN, cut_smart, cut_smart_many
-from worker.media.cutting import MODES, cut_clip, cut_clips
+from worker.media.cutting import MODES, cut_clip, cut_spans
 from worker.media.frames import decode_frame_at, psnr
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
@@ -342,12 +342,12 @@ def test_unknown_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown cut mode 'fast'"):
         cut_clip(src, info, 0, 1000, tmp_path / "x.mp4", "fast")
     with pytest.raises(ValueError, match="unknown cut mode 'fast'"):
-        cut_clips(src, info, [(0, 1000, tmp_path / "x.mp4")], "fast")
+        cut_spans(src, info, [(0, 1000, tmp_path / "x.mp4")], "fast")
     assert MODES == ("copy", "accurate", "smart")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cut_clips_keeps_order_in_every_mode(tmp_path: Path) -> None:
+def test_cut_spans_keeps_order_in_every_mode(tmp_path: Path) -> None:
     # counter.mp4 shows "Frame = n+1" on frame n; one keyframe, at 0
     src, info, truth = load_source("real/counter.mp4")
     for mode in MODES:
@@ -355,7 +355,7 @@ def test_cut_clips_keeps_order_in_every_mode(tmp_path: Path) -> None:
             (s["start_ms"], s["end_ms"], tmp_path / f"{mode}-{s['index']}.mp4")
             for s in truth["shots"]
         ]
-        results = cut_clips(src, info, cuts, mode)
+        results = cut_spans(src, info, cuts, mode)
         assert [r.path for r in results] == [out for *_, out in cuts]
         assert {r.mode for r in results} == {mode}
         for shot, result in zip(truth["shots"], results, strict=True):

@@ -11,7 +11,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from worker.db import make_engine
+from worker.db import create_db_engine
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ SHARED, FAILED = 2, 3
 
 
 def test_forked_child_connects_afresh_and_parent_keeps_its_connection(db_url: str) -> None:
-    engine = make_engine(db_url)
+    engine = create_db_engine(db_url)
     try:
         with engine.connect() as conn:  # the pool now holds a connection made by this process
             conn.execute(QUERY)

@@ -297,13 +297,13 @@ def test_clip_batch_under_way_leaves_nothing(context: AppContext) -> None:
 def test_clips_cut_while_the_video_was_deleted_are_not_kept(context: AppContext) -> None:
     """The cut finishes after the delete (into a folder the delete does not own): the
     clips are not registered and the files go."""
-    from worker.pipeline.clips import cut_clips
+    from worker.pipeline.clips import make_clips
 
     ctx = context
     vid = segmented(ctx, SHORT)
     out = ctx.settings.data_dir / "exports"
     with reporting(DeleteAtStep(ctx, vid, "clips")), pytest.raises(VideoDeletedError):
-        cut_clips(ctx, vid, ["shots"], "copy", out)
+        make_clips(ctx, vid, ["shots"], "copy", out)
     assert set(rows_of(ctx, vid).values()) == {0}
     assert not [p for p in out.rglob("*") if p.is_file()]
 
@@ -326,7 +326,7 @@ def test_a_delete_stopped_part_way_is_finished_by_the_next(
     """A folder that cannot be removed (the thumbnails folder replaced by a symlink, which
     the delete never follows) stops it before the rows; it names the folder, the video
     stays marked, nothing outside the data dir is touched, and the next delete finishes."""
-    from worker.tasks import cut_clips
+    from worker.tasks import cut_clips_task
 
     ctx = context
     vid = index(ctx, SHORT)
@@ -342,7 +342,7 @@ def test_a_delete_stopped_part_way_is_finished_by_the_next(
     assert list(elsewhere.iterdir())  # the symlink's target is not the data dir's
     # meanwhile: the pipeline makes nothing for it, and submitting it again is refused
     rows = rows_of(ctx, vid)
-    cut_clips.delay(vid)
+    cut_clips_task.delay(vid)
     assert rows_of(ctx, vid) == rows and not (ctx.settings.clips_dir / vid).exists()
     with pytest.raises(ConflictError, match="being deleted"):
         index(ctx, SHORT)

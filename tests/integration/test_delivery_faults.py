@@ -37,7 +37,7 @@ from tests.integration.test_rekognition_flow import (
 from tests.tcp_proxy import TcpProxy
 from worker.aws.limiter import RedisJobSlots
 from worker.engines.port import Engine, Feature, JobRequest, Progress, ResultPage
-from worker.engines.port import JobState as EngineState
+from worker.engines.port import EngineJobReport as EngineState
 from worker.pipeline.collect import collect_job
 from worker.pipeline.reconcile import reconcile
 from worker.pipeline.start import StartOutcome, slot_key, start_job

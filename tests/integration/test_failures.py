@@ -10,7 +10,7 @@ import pytest
 
 from models import AnalysisJob
 from worker.context import AppContext
-from worker.engines.port import Feature, JobRequest, JobState, Progress, ResultPage
+from worker.engines.port import EngineJobReport, Feature, JobRequest, Progress, ResultPage
 from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
 from worker.pipeline.start import StartOutcome, start_job
@@ -32,7 +32,7 @@ class ExplodingEngine:
     def start(self, request: JobRequest, progress: Progress | None = None) -> str:
         raise RuntimeError("disk on fire")
 
-    def state(self, feature: Feature, job_id: str) -> JobState:
+    def state(self, feature: Feature, job_id: str) -> EngineJobReport:
         raise AssertionError("not reached")
 
     def pages(self, feature: Feature, job_id: str, max_results: int = 1000) -> Iterator[ResultPage]:
@@ -72,13 +72,13 @@ def test_clip_failure_marks_the_video_failed(
     assert collect_job(sqlite_ctx, job_id) == "SUCCEEDED"
     src.unlink()  # the source went away before the clips were cut
     with pytest.raises(Exception, match=r"moving\.mp4"):
-        tasks.cut_clips.delay(video_id)
+        tasks.cut_clips_task.delay(video_id)
     with sqlite_ctx.db.session() as s:
         st = status_json(video_status(s, video_id))
     assert st["status"] == "FAILED"
     assert "moving.mp4" in st["clips"]["message"]
     # putting the file back and cutting again recovers
     shutil.copy(media / "synthetic" / "no_audio.mp4", src)
-    tasks.cut_clips.delay(video_id)
+    tasks.cut_clips_task.delay(video_id)
     with sqlite_ctx.db.session() as s:
         assert status_json(video_status(s, video_id))["status"] == "INDEXED"

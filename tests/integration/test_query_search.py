@@ -22,7 +22,7 @@ from models import AnalysisJob, Base, TimelineRange, Video
 from tests.conftest import fresh_pg_schema
 from tests.e2e_support import clean_env, one_error_line, vidx
 from worker.context import AppContext
-from worker.db import Database, make_engine
+from worker.db import Database, create_db_engine
 from worker.errors import NotFoundError
 from worker.query import (
     InvalidCursorError,
@@ -269,7 +269,7 @@ def test_benchmark_catalogue_tiny(pg_ok: bool) -> None:
         times = fill(url, plan)
         copy_without_indexes(url.rsplit("%3D", 1)[1], plain_url)
         assert times.rows == 6000
-        db, plain = Database(make_engine(url)), Database(make_engine(plain_url))
+        db, plain = Database(create_db_engine(url)), Database(create_db_engine(plain_url))
         try:
             with db.session() as s:
                 kinds = dict(

@@ -17,7 +17,7 @@ import pytest
 from worker.aws.clients import DEFAULT_TOTAL_MAX_ATTEMPTS, AwsClients
 from worker.config import Settings
 from worker.engines.port import Feature
-from worker.engines.registry import make_engine
+from worker.engines.registry import analysis_engine
 from worker.engines.rekognition import NotificationChannel, RekognitionEngine
 from worker.errors import (
     EngineUnavailableError,
@@ -186,7 +186,7 @@ def test_registry_builds_the_rekognition_engine(
         rekognition_role_arn=ROLE,
         labels_aggregate_by="SEGMENTS",
     )
-    engine = make_engine("aws", settings)
+    engine = analysis_engine("aws", settings)
     assert isinstance(engine, RekognitionEngine)
     assert engine.name == "aws"
     assert engine.notification == NotificationChannel(TOPIC, ROLE)
@@ -198,7 +198,7 @@ def test_registry_builds_the_rekognition_engine(
 
 def test_registry_without_notifications(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
-    engine = make_engine("aws", Settings(data_dir=tmp_path))
+    engine = analysis_engine("aws", Settings(data_dir=tmp_path))
     assert isinstance(engine, RekognitionEngine)
     assert engine.notification is None
 
@@ -213,7 +213,7 @@ def test_registry_refuses_half_a_notification_channel(
     with pytest.raises(
         VidxError, match="set both VIDX_SNS_TOPIC_ARN and VIDX_REKOGNITION_ROLE_ARN"
     ):
-        make_engine("aws", Settings(data_dir=tmp_path, **half))
+        analysis_engine("aws", Settings(data_dir=tmp_path, **half))
 
 
 def test_registry_uses_the_shared_clients_when_given(
@@ -221,6 +221,6 @@ def test_registry_uses_the_shared_clients_when_given(
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
     shared = AwsClients()
-    engine = make_engine("aws", Settings(data_dir=tmp_path), aws=shared)
+    engine = analysis_engine("aws", Settings(data_dir=tmp_path), aws=shared)
     assert isinstance(engine, RekognitionEngine)
     assert engine.client is shared.rekognition

@@ -48,7 +48,7 @@ def clips(
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
     from worker.pipeline.clip_request import check_request, split_kinds
-    from worker.pipeline.clips import cut_clips
+    from worker.pipeline.clips import make_clips
 
     as_json = wants_json(fmt, as_json)
     kinds = split_kinds(at)
@@ -56,7 +56,7 @@ def clips(
     ctx = ready_context()
     video_id = video_id_of(ctx, video_ref)
     with RichReporter(err_console, enabled=err_console.is_terminal) as rep, reporting(rep):
-        made = cut_clips(
+        made = make_clips(
             ctx,
             video_id,
             kinds,

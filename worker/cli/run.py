@@ -107,11 +107,20 @@ def run(
         rep.analysed(sub.video_id)  # no clip step ran (e.g. a job failed): the summary now
     done = summary(sub.video_id, time.perf_counter(), sub.notes)
     if want_json:
-        print_json(asdict(done))
+        print_json(_summary_json(done))
     else:
         _print_clips_summary(done)
     if done.status == "FAILED":
         raise fail(f"{video}: analysis failed ({'; '.join(done.failures)})")
+
+
+def _summary_json(s: RunSummary) -> dict[str, object]:
+    """`run --format json`: the summary's fields in order; a cue as type and times only."""
+    doc = asdict(s)
+    doc["technical_cues"] = [
+        {"type": c.type, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in s.technical_cues
+    ]
+    return doc
 
 
 def _quiet_task_logs() -> None:

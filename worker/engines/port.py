@@ -61,7 +61,9 @@ class JobRequest:
 
 
 @dataclass(frozen=True)
-class JobState:
+class EngineJobReport:
+    """What the engine says of one of its jobs (models.JobState is our record of it)."""
+
     status: EngineJobStatus
     message: str | None = None
 
@@ -76,7 +78,7 @@ class Engine(Protocol):
         """Start (or find, by client token) a job; returns its job id."""
         ...
 
-    def state(self, feature: Feature, job_id: str) -> JobState: ...
+    def state(self, feature: Feature, job_id: str) -> EngineJobReport: ...
 
     def pages(self, feature: Feature, job_id: str, max_results: int = 1000) -> Iterator[ResultPage]:
         """Every result page of a finished job, following NextToken."""

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 ENGINES = ("local", "aws")
 
 
-def make_engine(name: str, settings: Settings, aws: AwsClients | None = None) -> Engine:
+def analysis_engine(name: str, settings: Settings, aws: AwsClients | None = None) -> Engine:
     """`aws`: the process's shared clients (AppContext.aws); a new set when not given."""
     if name == "local":
         from worker.engines.local.engine import LocalEngine

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from worker.engines.port import (
+    EngineJobReport,
     EngineJobStatus,
     Feature,
     JobRequest,
-    JobState,
     Progress,
     ResultPage,
 )
@@ -102,11 +102,11 @@ class RekognitionEngine:
                     job_id = c.start_face_detection(**face_request(request, channel))["JobId"]
         return job_id
 
-    def state(self, feature: Feature, job_id: str) -> JobState:
+    def state(self, feature: Feature, job_id: str) -> EngineJobReport:
         page = self._get(feature, job_id, max_results=1, token=None)
         status = str(page.get("JobStatus"))
         try:
-            return JobState(EngineJobStatus(status), page.get("StatusMessage") or None)
+            return EngineJobReport(EngineJobStatus(status), page.get("StatusMessage") or None)
         except ValueError as exc:
             raise EngineError(f"{GET_OPERATIONS[feature]}: unknown JobStatus {status!r}") from exc
 

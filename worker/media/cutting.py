@@ -39,10 +39,10 @@ def cut_clip(
     codec: str | None = None,
 ) -> CutResult:
     """Cut [start_ms, end_ms) (ms from the first frame) of `src` into `out`."""
-    return cut_clips(src, info, [(start_ms, end_ms, out)], mode, codec=codec)[0]
+    return cut_spans(src, info, [(start_ms, end_ms, out)], mode, codec=codec)[0]
 
 
-def cut_clips(
+def cut_spans(
     src: Path,
     info: MediaInfo,
     cuts: Sequence[tuple[int, int, Path]],

@@ -18,7 +18,7 @@ from worker.errors import MediaToolError, VidxError
 from worker.media.cut import CutResult
 from worker.media.cut_codec import CODECS, resolve, suffix
 from worker.media.cutting import MODES as CUT_MODES
-from worker.media.cutting import cut_clips as cut_clips_of
+from worker.media.cutting import cut_spans
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clip_upload, failures, gone, thumbs
 from worker.progress import reporter
@@ -180,7 +180,7 @@ def prepare(
     return plans
 
 
-def cut_clips(
+def make_clips(
     ctx: AppContext,
     video_id: str,
     kinds: list[str],
@@ -242,7 +242,7 @@ def cut_plans(
         cuts = [(p.start_ms, p.end_ms, folder / p.file_name(codec)) for p in group]
         lose = [_may_lose(p, damaged, info.fps) for p in group]
         try:
-            results = cut_clips_of(source, info, cuts, mode, lose, codec)
+            results = cut_spans(source, info, cuts, mode, lose, codec)
         except MediaToolError as exc:
             raise _with_damage(damaged, group, exc) from None
         try:

@@ -16,10 +16,10 @@ from typing import Any
 
 from worker.engines.port import (
     ITEMS_KEY,
+    EngineJobReport,
     EngineJobStatus,
     Feature,
     JobRequest,
-    JobState,
     Progress,
     ResultPage,
 )
@@ -89,10 +89,10 @@ class LocalEngine:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def state(self, feature: Feature, job_id: str) -> JobState:
+    def state(self, feature: Feature, job_id: str) -> EngineJobReport:
         if self._result_path(job_id).exists():
-            return JobState(EngineJobStatus.SUCCEEDED)
-        return JobState(EngineJobStatus.FAILED, f"no local result for job {job_id}")
+            return EngineJobReport(EngineJobStatus.SUCCEEDED)
+        return EngineJobReport(EngineJobStatus.FAILED, f"no local result for job {job_id}")
 
     def pages(self, feature: Feature, job_id: str, max_results: int = 1000) -> Iterator[ResultPage]:
         path = self._result_path(job_id)

@@ -83,7 +83,7 @@ def deep_filters(db: Database, rng: random.Random, n: int, rows: int) -> list[Qu
             while seen < depth:
                 # a cursor does not depend on the page size: walk there in big pages
                 page = search(s, replace(f, limit=min(5_000, depth - seen), after=cursor))
-                cursor, seen = page.next_cursor, seen + len(page.rows)
+                cursor, seen = page.next_cursor, seen + len(page.items)
                 if cursor is None:
                     break
             if cursor is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 TIMELINE_SCHEMA = "vidx.timeline/1"
 
@@ -174,10 +175,18 @@ class VideoSummary:
     created_at: datetime
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class VideoPage:
-    items: list[VideoSummary]
+class Page(Generic[T]):
+    """One page of a keyset-paged read (videos, query rows, moderation by video)."""
+
+    items: list[T]
     next_cursor: str | None  # None: this was the last page
+
+
+VideoPage = Page[VideoSummary]
 
 
 # --- thumbnails ---

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models import TimelineRange, Video
 from worker.errors import VideoNotFoundError, VidxError
+from worker.read_model import Page
 
 QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
 _T = TimelineRange
@@ -76,12 +77,6 @@ _ROW_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class QueryPage:
-    rows: list[QueryRow]
-    next_cursor: str | None  # None: this was the last page
-
-
-@dataclass(frozen=True)
 class VideoHits:
     """One video's moderation ranges (that pass the filter)."""
 
@@ -91,10 +86,8 @@ class VideoHits:
     first_ms: int
 
 
-@dataclass(frozen=True)
-class VideoHitsPage:
-    rows: list[VideoHits]
-    next_cursor: str | None
+QueryPage = Page[QueryRow]
+VideoHitsPage = Page[VideoHits]
 
 
 def _fingerprint(*parts: object) -> str:
@@ -204,7 +197,7 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
 
 def run_query(session: Session, f: QueryFilter) -> list[QueryRow]:
     """The rows of one page (the first, or the one after `f.after`)."""
-    return search(session, f).rows
+    return search(session, f).items
 
 
 def _row(r: Row[Any]) -> QueryRow:

@@ -106,11 +106,11 @@ def _all_pages(ctx: AppContext, f: QueryFilter) -> Iterator[list[QueryRow]]:
         cursor: str | None = None
         while True:
             page = search(s, replace(f, after=cursor))
-            assert len(page.rows) <= f.limit
-            yield page.rows
+            assert len(page.items) <= f.limit
+            yield page.items
             if page.next_cursor is None:
                 return
-            assert len(page.rows) == f.limit  # only a full page can have a next one
+            assert len(page.items) == f.limit  # only a full page can have a next one
             cursor = page.next_cursor
             assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)  # URL-safe as it is
 
@@ -163,9 +163,9 @@ def test_a_cursor_is_a_position_not_an_offset(ctx: AppContext) -> None:
                                 seq=99, start_ms=start, end_ms=start + 1, max_confidence=70.0,
                                 detections=1, data={}))  # fmt: skip
     with ctx.db.session() as s:
-        rest = search(s, replace(f, limit=1000, after=first.next_cursor)).rows
+        rest = search(s, replace(f, limit=1000, after=first.next_cursor)).items
     late = QueryRow(VIDEOS[-1], "label", "Person", None, 59_000, 59_001, 70.0, 1)
-    assert first.rows + rest == [*_expected(stored, f), late]  # the latest start of the last video
+    assert first.items + rest == [*_expected(stored, f), late]  # the latest start of the last video
 
 
 def _b64(raw: bytes) -> str:
@@ -210,17 +210,17 @@ def test_moderation_hits_per_video(ctx: AppContext) -> None:
         with pytest.raises(InvalidCursorError, match="other filters"):
             moderation_by_video(s, name="Weapons", after=first.next_cursor)
     mods = [st.row for st in stored if st.row.kind == "moderation"]
-    assert [(v.video_id, v.hits) for v in everything.rows] == [
+    assert [(v.video_id, v.hits) for v in everything.items] == [
         (VIDEOS[0], 4), (VIDEOS[2], 6)]  # fmt: skip
     assert everything.next_cursor is None
-    assert [v.max_confidence for v in everything.rows] == [
+    assert [v.max_confidence for v in everything.items] == [
         max(r.confidence or 0 for r in mods if r.video_id == v) for v in (VIDEOS[0], VIDEOS[2])
     ]
-    assert all(v.first_ms == 0 for v in everything.rows)
+    assert all(v.first_ms == 0 for v in everything.items)
     hits = {v: sum(1 for r in mods if r.video_id == v and r.name == "Violence"
                    and (r.confidence or 0) >= 70) for v in VIDEOS}  # fmt: skip
-    assert [(v.video_id, v.hits) for v in violence.rows] == [(v, n) for v, n in hits.items() if n]
-    assert first.rows + second.rows == everything.rows and second.next_cursor is None
+    assert [(v.video_id, v.hits) for v in violence.items] == [(v, n) for v, n in hits.items() if n]
+    assert first.items + second.items == everything.items and second.next_cursor is None
 
 
 def test_vidx_query_pages_with_cursor(sqlite_ctx: AppContext, tmp_path: Path) -> None:
@@ -290,7 +290,7 @@ def test_benchmark_catalogue_tiny(pg_ok: bool) -> None:
                     .join(Video).where(TimelineRange.kind == "shot")
                     .group_by(TimelineRange.video_id, Video.duration_ms)
                 ).all()  # fmt: skip
-                mod_videos = len(moderation_by_video(s, limit=100).rows)
+                mod_videos = len(moderation_by_video(s, limit=100).items)
             assert sum(kinds.values()) == 6000 and set(kinds) == {
                 "shot", "cue", "label", "face", "moderation"}  # fmt: skip
             assert kinds["label"] > kinds["shot"] > kinds["moderation"]
@@ -316,6 +316,6 @@ def _pages(db: Database, f: QueryFilter) -> list[list[QueryRow]]:
     with db.session() as s:
         while True:
             page = search(s, replace(f, after=cursor))
-            out.append(page.rows)
+            out.append(page.items)
             if (cursor := page.next_cursor) is None:
                 return out

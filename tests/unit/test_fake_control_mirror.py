@@ -20,13 +20,16 @@ def _parameters(method: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
 
 
+# compared on instances: the fake's error faults are its Faults' bound methods
+CONTROL = FakeControl("http://127.0.0.1:1")  # never called
+FAKE = FakeRekognition("123456789012", "us-east-1")
+
+
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_every_control_action_has_the_fakes_signature(action: str) -> None:
-    assert _parameters(getattr(FakeControl, action)) == _parameters(
-        getattr(FakeRekognition, action)
-    )
+    assert _parameters(getattr(CONTROL, action)) == _parameters(getattr(FAKE, action))
 
 
 @pytest.mark.parametrize("method", ["fail_next", "throttle_ratio"])
 def test_the_fakes_error_faults_have_the_faults_signature(method: str) -> None:
-    assert _parameters(getattr(FakeRekognition, method)) == _parameters(getattr(Faults, method))
+    assert _parameters(getattr(FAKE, method)) == _parameters(getattr(Faults(), method))

@@ -140,7 +140,7 @@ def query(
     with ctx.db.session() as s:
         vid = resolve(s, video) if video else None
         page = search(s, QueryFilter(vid, kind, name, min_confidence, lo, hi, limit, after=cursor))
-    rows = page.rows
+    rows = page.items
     if fmt == "json":
         print_json([query_row_json(r) for r in rows])
     elif fmt == "csv":

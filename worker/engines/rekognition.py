@@ -12,14 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from worker.engines.port import (
-    EngineJobReport,
-    EngineJobStatus,
-    Feature,
-    JobRequest,
-    Progress,
-    ResultPage,
-)
+from worker.engines.port import EngineJobReport, EngineJobStatus, Feature
 from worker.engines.rekognition_errors import REKOGNITION_ERRORS
 from worker.engines.rekognition_requests import (
     NotificationChannel,
@@ -31,7 +24,7 @@ from worker.engines.rekognition_requests import (
 )
 from worker.errors import EngineError, JobNotFinishedError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names only annotations use
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_rekognition.literals import LabelDetectionAggregateByType
     from mypy_boto3_rekognition.type_defs import (
@@ -40,6 +33,8 @@ if TYPE_CHECKING:
         GetLabelDetectionRequestTypeDef,
         GetSegmentDetectionRequestTypeDef,
     )
+
+    from worker.engines.port import JobRequest, Progress, ResultPage
 
 __all__ = ["GET_OPERATIONS", "START_OPERATIONS", "NotificationChannel", "RekognitionEngine"]
 

@@ -59,6 +59,9 @@ class FakeRekognition:
         self.auto_complete = DEFAULTS.auto_complete
         self.job_limit = DEFAULTS.job_limit
         self.faults = Faults()
+        # the error faults are the Faults' own methods, under the same names as FakeControl's
+        self.fail_next = self.faults.fail_next
+        self.throttle_ratio = self.faults.throttle_ratio
         self.calls: Counter[str] = Counter()
         self.errors: dict[str, Counter[str]] = {}
         self.notifications: list[dict[str, Any]] = []
@@ -83,20 +86,6 @@ class FakeRekognition:
         feature, key = target
         op = BY_FEATURE[feature_of(feature)]
         self._table.plant_object(op.feature, key, planted_response(op, response))
-
-    def fail_next(
-        self, operation: str, error_code: str, count: int = 1, message: str | None = None
-    ) -> None:
-        self.faults.fail_next(operation, error_code, count, message)
-
-    def throttle_ratio(
-        self,
-        p: float,
-        seed: int | None = None,
-        operations: list[str] | None = None,
-        error_code: str = "ThrottlingException",
-    ) -> None:
-        self.faults.throttle_ratio(p, seed, operations, error_code)
 
     def notification_fault(
         self, job_id: str | None = None, *, next_jobs: int = 1, **fault: Any

@@ -79,4 +79,4 @@ def detections(
         after=cursor,
     )
     page = search(session, f)
-    return {"items": [query_row_json(r) for r in page.rows], "next_cursor": page.next_cursor}
+    return {"items": [query_row_json(r) for r in page.items], "next_cursor": page.next_cursor}

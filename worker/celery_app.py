@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from celery import Celery
 
@@ -12,8 +12,50 @@ from worker.liveness import ConsumerHeartbeat, WatchdogStep
 VISIBILITY_TIMEOUT_S = 3600
 
 
-def celery_config(broker_url: str | None, reconcile_every_s: float = 60.0) -> dict[str, Any]:
-    common: dict[str, Any] = {
+class TransportOptions(TypedDict):
+    visibility_timeout: int
+    socket_timeout: float
+    socket_connect_timeout: float
+    socket_keepalive: bool
+
+
+class RetryPolicy(TypedDict):
+    max_retries: int
+    interval_start: float
+    interval_step: float
+    interval_max: float
+
+
+class BeatEntry(TypedDict):
+    task: str
+    schedule: float
+
+
+class CeleryConfig(TypedDict, total=False):
+    """The settings vidx gives Celery (`app.conf.update`), by their Celery names."""
+
+    task_acks_late: bool
+    task_reject_on_worker_lost: bool
+    worker_prefetch_multiplier: int
+    task_serializer: str
+    accept_content: list[str]
+    task_ignore_result: bool
+    worker_hijack_root_logger: bool
+    broker_connection_retry_on_startup: bool
+    task_always_eager: bool
+    task_eager_propagates: bool
+    broker_url: str
+    broker_transport_options: TransportOptions
+    broker_connection_retry: bool
+    broker_connection_max_retries: int | None
+    worker_cancel_long_running_tasks_on_connection_loss: bool
+    task_publish_retry: bool
+    task_publish_retry_policy: RetryPolicy
+    beat_schedule: dict[str, BeatEntry]
+
+
+def celery_config(broker_url: str | None, reconcile_every_s: float = 60.0) -> CeleryConfig:
+    common: CeleryConfig = {
         "task_acks_late": True,  # at-least-once: tasks are idempotent
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -28,7 +70,7 @@ def celery_config(broker_url: str | None, reconcile_every_s: float = 60.0) -> di
     return {
         **common,
         "broker_url": broker_url,
-        "broker_transport_options": dict(BROKER_TRANSPORT_OPTIONS),
+        "broker_transport_options": BROKER_TRANSPORT_OPTIONS.copy(),
         # a broker outage is waited out, never given up on (Celery's default: 100 tries,
         # then the worker exits); the liveness watchdog restarts a worker that is stuck
         "broker_connection_retry": True,
@@ -41,12 +83,12 @@ def celery_config(broker_url: str | None, reconcile_every_s: float = 60.0) -> di
         # for the broker instead of failing after Celery's default ~1 s of retries, which
         # dropped the follow-up of a collect that had already stored its results
         "task_publish_retry": True,
-        "task_publish_retry_policy": dict(PUBLISH_RETRY_POLICY),
+        "task_publish_retry_policy": PUBLISH_RETRY_POLICY.copy(),
         "beat_schedule": beat_schedule(reconcile_every_s),
     }
 
 
-BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+BROKER_TRANSPORT_OPTIONS: TransportOptions = {
     "visibility_timeout": VISIBILITY_TIMEOUT_S,
     # a broker that stops answering fails a call (publish, ack, connect) instead of
     # hanging it (and with it the event loop, or a shutdown); the consumer's pending BRPOP
@@ -58,7 +100,7 @@ BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
 
 
 # about 2 minutes of tries (0, 0.5, 1, ... capped at 3 s apart) before a send gives up
-PUBLISH_RETRY_POLICY: dict[str, Any] = {
+PUBLISH_RETRY_POLICY: RetryPolicy = {
     "max_retries": 45,
     "interval_start": 0,
     "interval_step": 0.5,
@@ -66,7 +108,7 @@ PUBLISH_RETRY_POLICY: dict[str, Any] = {
 }
 
 
-def beat_schedule(reconcile_every_s: float = 60.0) -> dict[str, dict[str, Any]]:
+def beat_schedule(reconcile_every_s: float = 60.0) -> dict[str, BeatEntry]:
     """`vidx beat`: the reconciler finds jobs whose notification was lost (and frees slots
     whose release was lost); draining the backlog starts waiting jobs even if no job
     finished to trigger it (every half reconcile period, at most every 30 s)."""

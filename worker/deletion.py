@@ -76,16 +76,6 @@ class Deleted:
     kept: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "video_id": self.video_id,
-            "rows": self.rows,
-            "files": self.files,
-            "s3_objects": self.s3_objects,
-            "kept": self.kept,
-            "notes": self.notes,
-        }
-
 
 @dataclass
 class _Plan:

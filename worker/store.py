@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import JSON, Table, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -103,9 +103,44 @@ def set_state(job: AnalysisJob, state: JobState, message: str | None = None) -> 
         job.finished_at = utcnow()
 
 
+class _Span(TypedDict):
+    job_id: int
+    video_id: str
+    kind: str
+    name: str
+    parent: str | None
+    start_ms: int
+    start_frame: int | None
+    end_frame: int | None
+
+
+class DetectionRow(_Span):
+    """A `detections` row as the bulk insert takes it."""
+
+    end_ms: int | None  # None: a point in time
+    page_index: int
+    item_index: int
+    confidence: float | None
+    bbox_left: float | None
+    bbox_top: float | None
+    bbox_width: float | None
+    bbox_height: float | None
+    data: dict[str, object]  # JSON column: the item's other members
+
+
+class RangeRow(_Span):
+    """A `timeline_ranges` row as the bulk insert takes it."""
+
+    end_ms: int
+    seq: int
+    max_confidence: float | None
+    detections: int
+    data: dict[str, list[str]]  # JSON column: a label's parents; {} for other kinds
+
+
 def _detection_row(
     job: AnalysisJob, page_index: int, item_index: int, d: ParsedDetection
-) -> dict[str, Any]:
+) -> DetectionRow:
     box = d.bbox
     return {
         "job_id": job.id,
@@ -166,7 +201,7 @@ def replace_ranges(session: Session, job: AnalysisJob, ranges: Sequence[Range]) 
         bulk_insert(session, cast(Table, TimelineRange.__table__), rows)
 
 
-def _range_row(job: AnalysisJob, r: Range) -> dict[str, Any]:
+def _range_row(job: AnalysisJob, r: Range) -> RangeRow:
     return {
         "job_id": job.id,
         "video_id": job.video_id,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def delete(
     video_id = video_id_of(ctx, video_ref)
     done = delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
     if as_json:
-        print_json(done.as_dict())
+        print_json(asdict(done))
         return
     remote_part = f", {len(done.s3_objects)} S3 objects" if remote else ""
     sys.stdout.write(

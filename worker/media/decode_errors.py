@@ -46,7 +46,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from worker.errors import InputError
 from worker.timecode import format_hms
@@ -84,6 +84,22 @@ def split_level(line: str) -> tuple[str | None, str]:
     if found is None:
         return None, line
     return found.group(1), line[: found.start(1) - 1] + line[found.end() :]
+
+
+class DecodeSpanPage(TypedDict):
+    StartTimestampMillis: int
+    EndTimestampMillis: int
+    Errors: int
+    Frames: int
+
+
+class DecodePage(TypedDict):
+    """The decode errors on a result page (PAGE_KEY) and in `Video.extra` (CHECK_KEY)."""
+
+    Errors: int
+    DamagedFrames: int
+    Frames: int
+    Spans: list[DecodeSpanPage]
 
 
 @dataclass(frozen=True)
@@ -129,7 +145,7 @@ class DecodeReport:
             f"over the {_percent(max_ratio)} limit); the file is corrupt"
         )
 
-    def to_page(self) -> dict[str, Any]:
+    def to_page(self) -> DecodePage:
         """Rekognition-style JSON for the result page (PAGE_KEY)."""
         return {
             "Errors": self.errors,

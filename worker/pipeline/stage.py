@@ -18,14 +18,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from worker.context import AppContext
 from worker.engines.port import Engine, VideoSource
 from worker.errors import VidxError
 from worker.media import rekognition_limits
 from worker.media.decode_check import check_decode
-from worker.media.decode_errors import CHECK_KEY, refuse_if_corrupt
+from worker.media.decode_errors import CHECK_KEY, DecodePage, refuse_if_corrupt
 from worker.media.probe import probe
 from worker.media.transcode import to_h264_mp4
 from worker.pipeline import gone
@@ -59,7 +58,7 @@ class _Staged:
     key: str
     uploaded: bool  # this run put the object (it was not there yet)
     transcode: Path | None  # the transcode this run made
-    decode_check: dict[str, Any] | None  # the report of the check decode this run ran
+    decode_check: DecodePage | None  # the report of the check decode this run ran
 
 
 def video_source(ctx: AppContext, video_id: str, engine: Engine) -> VideoSource:

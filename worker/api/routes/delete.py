@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -39,4 +40,4 @@ def delete_video(
     and the same DELETE again finishes the work. Needs the X-API-Key header when the
     server sets VIDX_API_KEY."""
     done = service.delete_video(ctx, video_id, keep_source=keep_source, force=force, remote=remote)
-    return done.as_dict()
+    return asdict(done)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from worker.engines.local.page_shapes import SegmentResponse
 from worker.engines.port import (
     ITEMS_KEY,
     EngineJobReport,
@@ -78,7 +79,7 @@ class LocalEngine:
         self._write(target, response)
         return job_id
 
-    def _write(self, target: Path, response: dict[str, Any]) -> None:
+    def _write(self, target: Path, response: SegmentResponse) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
         try:

@@ -12,19 +12,26 @@ from collections.abc import Sequence
 from fractions import Fraction
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Literal, cast
 
 from worker.engines.local.cues import CueFeatures, classify
 from worker.engines.local.frames import FrameTimes, decode_frames
+from worker.engines.local.page_shapes import (
+    AudioMetadata,
+    Segment,
+    SegmentResponse,
+    SegmentType,
+    VideoMetadata,
+)
 from worker.engines.local.shots import ChangeScores, detect_cuts, near_misses, shots_from_cuts
 from worker.engines.port import Progress
 from worker.errors import EngineError
-from worker.media.decode_errors import PAGE_KEY, refuse_if_corrupt
+from worker.media.decode_errors import refuse_if_corrupt
 from worker.media.info import MediaInfo
 from worker.timecode import round_half_up, smpte
 
 MODEL_VERSION = "vidx-local-1"
-SEGMENT_TYPES = ("TECHNICAL_CUE", "SHOT")
+SEGMENT_TYPES: tuple[SegmentType, ...] = ("TECHNICAL_CUE", "SHOT")
 
 _FORMATS = {
     "mov": "QuickTime / MOV",
@@ -38,7 +45,7 @@ def _check(name: str, value: float, low: float, high: float) -> None:
         raise EngineError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
 
 
-def _color_range(info: MediaInfo, times: FrameTimes | None) -> str:
+def _color_range(info: MediaInfo, times: FrameTimes | None) -> Literal["FULL", "LIMITED"]:
     """FULL or LIMITED, as the stream declares it (untagged YUV is limited)."""
     declared_full = times is not None and times.source_range == "pc"
     if declared_full or (info.pix_fmt or "").startswith("yuvj"):
@@ -46,7 +53,7 @@ def _color_range(info: MediaInfo, times: FrameTimes | None) -> str:
     return "LIMITED"
 
 
-def video_metadata(info: MediaInfo, times: FrameTimes | None = None) -> dict[str, Any]:
+def video_metadata(info: MediaInfo, times: FrameTimes | None = None) -> VideoMetadata:
     """Rekognition's VideoMetadata for a probed file (`times`: the decode, if any, which
     knows the stream's declared colour range)."""
     first = info.container.split(",")[0]
@@ -61,7 +68,7 @@ def video_metadata(info: MediaInfo, times: FrameTimes | None = None) -> dict[str
     }
 
 
-def _audio_metadata(info: MediaInfo) -> list[dict[str, Any]]:
+def _audio_metadata(info: MediaInfo) -> list[AudioMetadata]:
     if not info.has_audio:
         return []
     return [
@@ -74,7 +81,9 @@ def _audio_metadata(info: MediaInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _segment(kind: str, start: int, end: int, frame_ms: list[int], fps: Fraction) -> dict[str, Any]:
+def _segment(
+    kind: SegmentType, start: int, end: int, frame_ms: list[int], fps: Fraction
+) -> Segment:
     # Rekognition's convention: the end is the START of the last frame and the
     # durations are end - start (its documented example: frames 0..299 -> 299).
     return {
@@ -102,15 +111,16 @@ def detect_segments(
     min_cue_confidence: float = 50.0,
     progress: Progress | None = None,
     max_decode_error_ratio: float | None = None,
-) -> dict[str, Any]:
+) -> SegmentResponse:
     """Shots and technical cues of `path` as one complete GetSegmentDetection response.
 
     Decode errors are counted on the way (decode_errors.py): over
     `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
     below it the response carries them under PAGE_KEY, a vidx extension."""
-    types = list(dict.fromkeys(segment_types))
-    if not types or any(t not in SEGMENT_TYPES for t in types):
+    asked = list(dict.fromkeys(segment_types))
+    if not asked or any(t not in SEGMENT_TYPES for t in asked):
         raise EngineError(f"segment types must be among {SEGMENT_TYPES}, got {segment_types!r}")
+    types = cast(list[SegmentType], asked)  # checked just above
     _check("black_max_pixel_threshold", black_max_pixel_threshold, 0.0, 0.99)
     _check("black_min_coverage", black_min_coverage, 0.0, 100.0)
     _check("min_shot_confidence", min_shot_confidence, 50.0, 100.0)
@@ -136,7 +146,7 @@ def detect_segments(
     near = near_misses(score, strong, black)
     shots = shots_from_cuts(len(frame_ms), cuts, min_shot_confidence, near)
 
-    segments: list[dict[str, Any]] = []
+    segments: list[Segment] = []
     for kind in types:
         if kind == "SHOT":
             for shot in shots:
@@ -161,7 +171,7 @@ def detect_segments(
                 segments.append(seg)
     if progress is not None:
         progress(1.0)
-    response: dict[str, Any] = {
+    response: SegmentResponse = {
         "JobStatus": "SUCCEEDED",
         "VideoMetadata": [video_metadata(info, times)],
         "AudioMetadata": _audio_metadata(info),
@@ -169,5 +179,5 @@ def detect_segments(
         "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in types],
     }
     if decode.errors:
-        response[PAGE_KEY] = decode.to_page()
+        response["VidxDecodeErrors"] = decode.to_page()  # PAGE_KEY
     return response

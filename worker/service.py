@@ -26,7 +26,6 @@ from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
 from worker.media.cut_codec import resolve
 from worker.pipeline import clip_request, gone, ingest, jobs
-from worker.pipeline.clips import DEFAULT_CODEC
 from worker.pipeline.reconcile import follow_up, reconcile
 from worker.progress import reporter
 from worker.store import client_token
@@ -85,7 +84,7 @@ def submit(
     *,
     min_length_ms: int = 0,
     keep_opening_credits: bool = False,
-    codec: str = DEFAULT_CODEC,
+    codec: str = clip_request.DEFAULT_CODEC,
     enqueue: Callable[[str, list[int]], None] | None = None,
     analyse_first: bool = False,
 ) -> Submitted:

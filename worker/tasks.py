@@ -16,6 +16,7 @@ from worker.celery_app import app
 from worker.context import get_context
 from worker.errors import TRANSIENT_ERRORS, MediaToolError, VidxError
 from worker.pipeline import backlog, clip_request, clips, jobs, thumbs
+from worker.pipeline.clip_request import ClipRequest
 from worker.pipeline.collect import collect_job as collect_step
 from worker.pipeline.gone import VideoDeletedError
 from worker.pipeline.start import StartOutcome
@@ -142,7 +143,7 @@ def cut_clips_task(self: Task[Any, Any], video_id: str) -> None:
         if not kinds or not jobs.video_jobs_succeeded(ctx, video_id):
             return
         codec = clip_request.requested_codec(ctx, video_id)
-        plans = clips.prepare(ctx, video_id, kinds, mode, codec)
+        plans = clips.prepare(ctx, video_id, ClipRequest(tuple(kinds), mode, codec))
         reporter().count("clips", len(plans))  # one count over all the batches
         for batch in clips.batches(plans, ctx.settings.clip_batches):
             cut_clip_batch.delay(video_id, [[p.kind, p.seq] for p in batch], mode, codec)

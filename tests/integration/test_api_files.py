@@ -17,6 +17,7 @@ from tests.conftest import FIXTURES, MEDIA, RECORDED, context_on
 from tests.integration.test_api_read import problem
 from worker.api import create_app
 from worker.engines.port import Feature
+from worker.pipeline.clip_request import ClipRequest
 from worker.pipeline.clips import make_clips
 from worker.pipeline.importer import import_pages
 from worker.query import timeline
@@ -48,7 +49,7 @@ def files(
     with ExitStack() as stack:
         ctx = stack.enter_context(context_on(request.param, tmp, pg_ok, "apifiles"))
         video_id = submit(ctx, SHORT, [Feature.SEGMENTS], "local", [], "copy").video_id
-        make_clips(ctx, video_id, ["shots", "content"], "copy", None, thumbnails=True)
+        make_clips(ctx, video_id, ClipRequest(("shots", "content"), "copy"), thumbnails=True)
         with ctx.db.session() as s:
             made = {
                 (c["kind"], c["index"]): Path(c["path"])

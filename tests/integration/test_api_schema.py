@@ -21,6 +21,7 @@ from tests.conftest import FIXTURES, MEDIA, RECORDED, make_context
 from worker.api import create_app
 from worker.context import AppContext, use_context
 from worker.engines.port import Feature
+from worker.pipeline.clip_request import ClipRequest
 from worker.pipeline.clips import make_clips
 from worker.pipeline.importer import import_pages
 from worker.service import submit
@@ -54,7 +55,7 @@ def schema_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-aws-credentials"))
     with use_context(ctx):
         video_id = submit(ctx, src, [Feature.SEGMENTS], "local", [], "copy").video_id
-        make_clips(ctx, video_id, ["shots", "content"], "copy", None, thumbnails=True)
+        make_clips(ctx, video_id, ClipRequest(("shots", "content"), "copy"), thumbnails=True)
         import_pages(ctx, Feature.MODERATION, [FIXTURES / RECORDED[1][0]])
         app = create_app(ctx)
         app.state.indexed = video_id

@@ -17,6 +17,7 @@ from tests.fake_aws import Flow, aws_flow
 from worker.engines.port import Feature
 from worker.media.hashing import sha256_file
 from worker.pipeline import clips
+from worker.pipeline.clip_request import ClipRequest
 from worker.query import video_status
 from worker.read_json import status_json
 from worker.service import submit
@@ -72,7 +73,7 @@ def test_clips_of_an_aws_video_are_uploaded_next_to_it(flow: Flow) -> None:
     # a re-run keeps the verified clips and uploads nothing again
     writes = uploads(flow)
     mtimes = [Path(c.path).stat().st_mtime_ns for c in rows]
-    again = clips.make_clips(flow.ctx, done.video_id, ["shots"], "accurate")
+    again = clips.make_clips(flow.ctx, done.video_id, ClipRequest(("shots",), "accurate"))
     assert [c.s3_uri for c in again] == [c.s3_uri for c in rows] and writes == []
 
     # an upload that failed last time (no URI recorded, object missing) is made now,
@@ -82,7 +83,7 @@ def test_clips_of_an_aws_video_are_uploaded_next_to_it(flow: Flow) -> None:
         s.get_one(Clip, lost.id).s3_uri = None
     key = lost.s3_uri.removeprefix(f"s3://{flow.prov.bucket}/") if lost.s3_uri else ""
     flow.ctx.aws.s3.delete_object(Bucket=flow.prov.bucket, Key=key)
-    clips.make_clips(flow.ctx, done.video_id, ["shots"], "accurate")
+    clips.make_clips(flow.ctx, done.video_id, ClipRequest(("shots",), "accurate"))
     assert writes == ["PutObject"]
     assert clip_rows(flow, done.video_id)[2].s3_uri == lost.s3_uri
     assert [Path(c.path).stat().st_mtime_ns for c in rows] == mtimes

@@ -297,13 +297,14 @@ def test_clip_batch_under_way_leaves_nothing(context: AppContext) -> None:
 def test_clips_cut_while_the_video_was_deleted_are_not_kept(context: AppContext) -> None:
     """The cut finishes after the delete (into a folder the delete does not own): the
     clips are not registered and the files go."""
+    from worker.pipeline.clip_request import ClipRequest
     from worker.pipeline.clips import make_clips
 
     ctx = context
     vid = segmented(ctx, SHORT)
     out = ctx.settings.data_dir / "exports"
     with reporting(DeleteAtStep(ctx, vid, "clips")), pytest.raises(VideoDeletedError):
-        make_clips(ctx, vid, ["shots"], "copy", out)
+        make_clips(ctx, vid, ClipRequest(("shots",), "copy"), out)
     assert set(rows_of(ctx, vid).values()) == {0}
     assert not [p for p in out.rglob("*") if p.is_file()]
 

@@ -48,26 +48,17 @@ def clips(
     as_json: bool = json_alias(),
 ) -> None:
     """Cut (or re-cut) a video's clips at shots and/or its content range."""
-    from worker.pipeline.clip_request import check_request, split_kinds
+    from worker.pipeline.clip_request import ClipRequest, check_request, split_kinds
     from worker.pipeline.clips import make_clips
 
     as_json = wants_json(fmt, as_json)
     kinds = split_kinds(at)
     check_request(kinds, mode, codec)
+    request = ClipRequest(tuple(kinds), mode, codec, min_length, keep_credits)
     ctx = ready_context()
     video_id = video_id_of(ctx, video_ref)
     with RichReporter(err_console, enabled=err_console.is_terminal) as rep, reporting(rep):
-        made = make_clips(
-            ctx,
-            video_id,
-            kinds,
-            mode,
-            out_dir,
-            codec=codec,
-            min_length_ms=min_length,
-            keep_opening_credits=keep_credits,
-            thumbnails=thumbnails,
-        )
+        made = make_clips(ctx, video_id, request, out_dir, thumbnails=thumbnails)
     rows = [
         {"kind": c.kind, "index": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms, "path": c.path}
         | {"mode": c.mode, "codec": c.codec, "note": c.note}

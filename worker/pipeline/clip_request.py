@@ -6,6 +6,7 @@ the current one no longer plans."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +19,8 @@ from worker.media.cut_codec import check_codec, resolve
 from worker.media.cutting import MODES
 
 CLIP_KINDS = ("shots", "content")
+DEFAULT_MODE = "smart"  # frame-exact; falls back to accurate per file, with a note
+DEFAULT_CODEC = "auto"
 
 
 class Planned(Protocol):
@@ -65,6 +68,17 @@ def check_request(
     if min_length_ms is not None:
         check_min_length(min_length_ms)
     check_kinds(kinds)
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Which clips to cut and how; None options: as stored on the video (or the default)."""
+
+    kinds: tuple[str, ...]
+    mode: str = DEFAULT_MODE
+    codec: str = DEFAULT_CODEC
+    min_length_ms: int | None = None
+    keep_opening_credits: bool | None = None
 
 
 def set_clip_options(

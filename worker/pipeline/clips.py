@@ -21,6 +21,7 @@ from worker.media.cutting import MODES as CUT_MODES
 from worker.media.cutting import cut_spans
 from worker.media.probe import probe
 from worker.pipeline import clip_request, clip_upload, failures, gone, thumbs
+from worker.pipeline.clip_request import DEFAULT_CODEC, DEFAULT_MODE, ClipRequest
 from worker.progress import reporter
 from worker.query import cues_of, notes_of, shot_clip_spans
 from worker.read_model import Note
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 
 MODES = CUT_MODES
 CLIP_CODECS = CODECS
-DEFAULT_MODE = "smart"  # frame-exact; falls back to accurate per file, with a note
-DEFAULT_CODEC = "auto"
 # media re-encoded per task: accurate mode runs at roughly real time on 2 cores
 MAX_BATCH_MEDIA_MS = 15 * 60 * 1000
 # clips handed to the cutter at once, registered together (copy runs 16 to an ffmpeg run)
@@ -158,23 +157,18 @@ def clear_failure(ctx: AppContext, video_id: str) -> None:
         failures.clear(s.get_one(Video, video_id), failures.CLIPS)
 
 
-def prepare(
-    ctx: AppContext,
-    video_id: str,
-    kinds: list[str],
-    mode: str,
-    codec: str,
-    min_length_ms: int | None = None,
-    keep_opening_credits: bool | None = None,
-) -> list[ClipPlan]:
+def prepare(ctx: AppContext, video_id: str, request: ClipRequest) -> list[ClipPlan]:
     """The clips a request asks for, before any is cut: a codec the mode cannot give is
     refused before anything is written; then the options are stored (None: as stored),
     clips an earlier request made that this plan drops are removed and the last failure
     is cleared. `vidx clips` and the clips task both start here."""
-    clip_request.check_request(kinds, mode, codec)
+    clip_request.check_request(request.kinds, request.mode, request.codec)
+    mode, codec = request.mode, request.codec
     resolved = clip_request.resolved_codec(ctx, video_id, mode, codec)
-    clip_request.set_clip_options(ctx, video_id, min_length_ms, keep_opening_credits)
-    plans = plan_clips(ctx, video_id, kinds)
+    clip_request.set_clip_options(
+        ctx, video_id, request.min_length_ms, request.keep_opening_credits
+    )
+    plans = plan_clips(ctx, video_id, list(request.kinds))
     clip_request.prune_stale(ctx, video_id, plans, mode, resolved)
     clear_failure(ctx, video_id)
     return plans
@@ -183,20 +177,16 @@ def prepare(
 def make_clips(
     ctx: AppContext,
     video_id: str,
-    kinds: list[str],
-    mode: str = DEFAULT_MODE,
+    request: ClipRequest,
     out: Path | None = None,
     *,
-    codec: str = DEFAULT_CODEC,
-    min_length_ms: int | None = None,
-    keep_opening_credits: bool | None = None,
     thumbnails: bool = False,
 ) -> list[Clip]:
     """Cut the clips asked for; the options given are stored on the video first (None:
     as stored), and clips an earlier request made that this plan drops are removed.
     A codec the mode cannot give (copy keeps the source's) is refused before that."""
-    plans = prepare(ctx, video_id, kinds, mode, codec, min_length_ms, keep_opening_credits)
-    made = cut_plans(ctx, video_id, plans, mode, out, codec)
+    plans = prepare(ctx, video_id, request)
+    made = cut_plans(ctx, video_id, plans, request.mode, out, request.codec)
     if thumbnails:
         thumbs.make_for_video(ctx, video_id)
     return made

@@ -1,7 +1,8 @@
 """The read model as JSON: the one place that knows the documented shapes (DESIGN.md,
 Contracts) of the timeline document, a video's status, the video list, thumbnails and
-search rows. The CLI, the API and the JSON export all print these dicts; keys keep the
-order the documents have always had.
+search rows. The CLI and the JSON export print these dicts, and the API its timeline
+document (its other bodies are the schemas of worker/api/schemas.py, the same fields in
+the same order: worker/api/mapping.py); keys keep the order the documents have always had.
 
 `timeline_from_json` reads a document back (a saved `vidx timeline` file, or one built
 by hand): KeyError, TypeError or ValueError name what is missing or wrong.

@@ -6,10 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import JsonValue
 from starlette.concurrency import run_in_threadpool
 
 from worker import viewer
@@ -39,7 +39,7 @@ def _version() -> str:
 
 
 class VidxAPI(FastAPI):
-    def openapi(self) -> dict[str, Any]:
+    def openapi(self) -> dict[str, JsonValue]:
         """FastAPI's schema plus the components its generator cannot see (responses and
         bodies that name them by $ref): the problem body, POST /videos's hand-parsed JSON
         body, and the timeline document (one of the timeline's JSON answers)."""

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from worker.api.openapi import ResponseDoc
 from worker.errors import (
     ConflictError,
     EngineUnavailableError,
@@ -113,10 +114,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the problems an operation can answer with."""
-    ref = {"$ref": "#/components/schemas/Problem"}
+def documented(*codes: int) -> dict[int, ResponseDoc]:
+    """OpenAPI response objects for the problems an operation can answer with
+    (a route passes them through worker.api.openapi.responses)."""
     return {
-        code: {"description": HTTPStatus(code).phrase, "content": {MEDIA_TYPE: {"schema": ref}}}
+        code: {
+            "description": HTTPStatus(code).phrase,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for code in codes
     }

@@ -1,4 +1,5 @@
-"""Response bodies of the API, separate from the SQLAlchemy models (they document the JSON)."""
+"""Response bodies of the API, separate from the SQLAlchemy models and the read model
+(worker/api/mapping.py builds them from its values); they document the JSON."""
 
 from __future__ import annotations
 

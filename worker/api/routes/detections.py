@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from worker.api import mapping
 from worker.api.deps import SessionDep, no_nul_in_url
+from worker.api.openapi import responses
 from worker.api.problems import documented
 from worker.api.schemas import RangeList
 from worker.query import QUERY_KINDS, InvalidQueryError, QueryFilter, search
-from worker.read_json import query_row_json
 from worker.timecode import parse_hms
 
 router = APIRouter(tags=["search"], dependencies=[Depends(no_nul_in_url)])
@@ -42,7 +43,7 @@ def parse_time(param: str, value: str | None) -> int | None:
     return ms
 
 
-@router.get("/detections", response_model=RangeList, responses=documented(404, 422))
+@router.get("/detections", response_model=RangeList, responses=responses(documented(404, 422)))
 def detections(
     session: SessionDep,
     video: Annotated[str | None, Query(max_length=64, description="only this video id")] = None,
@@ -58,7 +59,7 @@ def detections(
     to: Annotated[str | None, Query(max_length=32, description=TIME_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=512, description=CURSOR_HELP)] = None,
-) -> dict[str, Any]:
+) -> RangeList:
     """Ranges overlapping the window [from, to), across videos unless `video`, ordered by
     video and start; `next_cursor` (with the same filters) gives the next page."""
     if label is not None:
@@ -79,4 +80,4 @@ def detections(
         after=cursor,
     )
     page = search(session, f)
-    return {"items": [query_row_json(r) for r in page.items], "next_cursor": page.next_cursor}
+    return mapping.range_list(page.items, page.next_cursor)

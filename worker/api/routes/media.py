@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 
-from models import Clip
-from worker.api import reads
+from worker.api import mapping, reads
 from worker.api.deps import SessionDep, no_nul_in_url
 from worker.api.files import RangeFileResponse, serve_file
+from worker.api.openapi import ResponseDoc, responses
 from worker.api.problems import documented
 from worker.api.schemas import ClipList, Thumbnails
 from worker.media.sprite_files import INDEX_NAME
@@ -27,7 +27,7 @@ assert set(MODES) == {"copy", "accurate", "smart"}  # ClipMode follows the cutte
 _MEDIA_TYPES = {".mov": "video/quicktime", ".mp4": "video/mp4"}
 
 
-def _file_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
+def _file_responses(media_type: str) -> dict[int, ResponseDoc]:
     return {
         200: {"description": "the file", "content": {media_type: {}}},
         206: {"description": "the requested byte range(s) (Range header)"},
@@ -35,7 +35,7 @@ def _file_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-@router.get("/videos/{video_id}/media", responses=_file_responses("video/*"))
+@router.get("/videos/{video_id}/media", responses=responses(_file_responses("video/*")))
 @router.head("/videos/{video_id}/media", include_in_schema=False)
 def media(session: SessionDep, video_id: str) -> RangeFileResponse:
     """The source video file, when it is on this server's disk."""
@@ -43,46 +43,29 @@ def media(session: SessionDep, video_id: str) -> RangeFileResponse:
     return serve_file(reads.local_source(video), f"the media file of video {video_id}")
 
 
-def _clip_url(video_id: str, c: Clip, preferred: tuple[str, str]) -> str:
-    """The clip's download url; a clip made for another request than the video's current
-    one (mode asked for, codec) says which in its query."""
-    url = f"/videos/{video_id}/clips/{c.kind}/{c.seq}"
-    query = [f"mode={c.requested_mode}"] if c.requested_mode != preferred[0] else []
-    query += [f"codec={c.codec}"] if c.codec != preferred[1] else []
-    return f"{url}?{'&'.join(query)}" if query else url
-
-
-@router.get("/videos/{video_id}/clips", response_model=ClipList, responses=documented(404, 422))
-def clips(session: SessionDep, video_id: str) -> dict[str, Any]:
+@router.get(
+    "/videos/{video_id}/clips",
+    response_model=ClipList,
+    responses=responses(documented(404, 422)),
+)
+def clips(session: SessionDep, video_id: str) -> ClipList:
     """The video's clips; `mode` is the mode that made each (a smart cut that fell back is
     `accurate`, its `note` says why), `requested_mode` the one asked for. `url` downloads
     one (a clip made for another request than the video's current one has `?mode=` and/or
     `?codec=` in its url)."""
     preferred = reads.current_request(reads.video_row(session, video_id))
-    items = [
-        {
-            "kind": c.kind,
-            "index": c.seq,
-            "start_ms": c.start_ms,
-            "end_ms": c.end_ms,
-            "mode": c.mode,
-            "requested_mode": c.requested_mode,
-            "codec": c.codec,
-            "note": c.note,
-            "drift_ms": c.drift_ms,
-            "url": _clip_url(video_id, c, preferred),
-        }
-        for c in reads.clips_of(session, video_id)
-    ]
-    return {"items": items}
+    return mapping.clip_list(video_id, reads.clips_of(session, video_id), preferred)
 
 
-_CLIP_FILE = _file_responses("video/mp4") | {
+_CLIP_200: dict[int, ResponseDoc] = {
     200: {"description": "the clip", "content": {"video/mp4": {}, "video/quicktime": {}}}
 }
 
 
-@router.get("/videos/{video_id}/clips/{kind}/{index}", responses=_CLIP_FILE)
+@router.get(
+    "/videos/{video_id}/clips/{kind}/{index}",
+    responses=responses(_file_responses("video/mp4"), _CLIP_200),
+)
 @router.head("/videos/{video_id}/clips/{kind}/{index}", include_in_schema=False)
 def clip_file(
     session: SessionDep,
@@ -104,37 +87,17 @@ def clip_file(
 
 
 @router.get(
-    "/videos/{video_id}/thumbnails", response_model=Thumbnails, responses=documented(404, 422)
+    "/videos/{video_id}/thumbnails",
+    response_model=Thumbnails,
+    responses=responses(documented(404, 422)),
 )
-def thumbnail_list(session: SessionDep, video_id: str) -> dict[str, Any]:
+def thumbnail_list(session: SessionDep, video_id: str) -> Thumbnails:
     """One JPEG per shot and a sprite sheet (with a JSON index), when they were made
     (`vidx clips --thumbnails`); empty otherwise."""
-    found = thumbnails(session, video_id)
-    base = f"/videos/{video_id}/thumbnails"
-    sprite = found.sprite
-    return {
-        "shots": [
-            {
-                "index": s.index,
-                "at_ms": s.at_ms,
-                "width": s.width,
-                "height": s.height,
-                "url": f"{base}/shots/{s.index}.jpg",
-            }
-            for s in found.shots
-        ],
-        "sprite": None
-        if sprite is None
-        else {
-            "url": f"{base}/sprite.jpg",
-            "index_url": f"{base}/sprite.json",
-            "width": sprite.width,
-            "height": sprite.height,
-        },
-    }
+    return mapping.thumbnails(thumbnails(session, video_id))
 
 
-@router.get(THUMBS + "/shots/{index}.jpg", responses=_file_responses("image/jpeg"))
+@router.get(THUMBS + "/shots/{index}.jpg", responses=responses(_file_responses("image/jpeg")))
 @router.head(THUMBS + "/shots/{index}.jpg", include_in_schema=False)
 def shot_thumbnail(
     session: SessionDep, video_id: str, index: Annotated[int, PathParam(ge=0, le=MAX_INDEX)]
@@ -143,14 +106,14 @@ def shot_thumbnail(
     return serve_file(path, f"thumbnail of shot {index} of video {video_id}", "image/jpeg")
 
 
-@router.get(THUMBS + "/sprite.jpg", responses=_file_responses("image/jpeg"))
+@router.get(THUMBS + "/sprite.jpg", responses=responses(_file_responses("image/jpeg")))
 @router.head(THUMBS + "/sprite.jpg", include_in_schema=False)
 def sprite(session: SessionDep, video_id: str) -> RangeFileResponse:
     path = thumbnail_path(session, video_id, "sprite")
     return serve_file(path, f"sprite sheet of video {video_id}", "image/jpeg")
 
 
-@router.get(THUMBS + "/sprite.json", responses=_file_responses("application/json"))
+@router.get(THUMBS + "/sprite.json", responses=responses(_file_responses("application/json")))
 @router.head(THUMBS + "/sprite.json", include_in_schema=False)
 def sprite_index(session: SessionDep, video_id: str) -> RangeFileResponse:
     path = thumbnail_path(session, video_id, "sprite").with_name(INDEX_NAME)

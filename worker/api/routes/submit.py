@@ -7,8 +7,9 @@ and one operation takes either kind of body; `openapi_extra` documents both.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from models import AnalysisJob, Video
 from worker import service
-from worker.api import uploads
+from worker.api import mapping, uploads
 from worker.api.background import InProcessRunner
 from worker.api.deps import ContextDep, no_nul_in_url, require_api_key
+from worker.api.openapi import SchemaDoc, responses
 from worker.api.problems import documented
 from worker.api.schemas import Submitted
 from worker.context import AppContext
@@ -59,20 +61,26 @@ class SubmitUri(SubmitOptions):
     )
 
 
-def _form_options(fields: dict[str, str]) -> SubmitOptions:
+_LISTS = ("features", "clips")  # form fields that hold a comma-separated list
+
+
+def _form_options(fields: Mapping[str, str]) -> SubmitOptions:
     """Form fields as text: lists comma-separated ('segments,labels'; clips may be 'none')."""
-    raw: dict[str, Any] = dict(fields)
-    for key in ("features", "clips"):
-        if key in raw:
-            text = raw[key].strip()
-            raw[key] = [] if text in ("", "none") else [p.strip() for p in text.split(",")]
+    raw = {key: _listed(text) if key in _LISTS else text for key, text in fields.items()}
     return _validated(SubmitOptions, raw)
+
+
+def _listed(text: str) -> list[str]:
+    text = text.strip()
+    return [] if text in ("", "none") else [p.strip() for p in text.split(",")]
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validated(model: type[M], raw: Any) -> M:
+def _validated(model: type[M], raw: bytes | Mapping[str, object]) -> M:
+    """The body as the request schema `model`, parsed once here at the edge; a 422
+    problem (its fields under `body`) when it is not one."""
     try:
         if isinstance(raw, bytes):
             return model.model_validate_json(raw)
@@ -84,7 +92,7 @@ def _validated(model: type[M], raw: Any) -> M:
 
 def _submit(
     ctx: AppContext, source: Path | str, opts: SubmitOptions, runner: InProcessRunner
-) -> dict[str, Any]:
+) -> Submitted:
     port = ctx.enqueue
     if not port.in_process:
         try:
@@ -106,11 +114,10 @@ def _submit(
     )
     with ctx.db.session() as s:
         jobs = s.scalars(select(AnalysisJob).where(AnalysisJob.id.in_(sub.job_ids))).all()
-        listed = [{"feature": j.feature, "job_id": j.id, "status": j.state} for j in jobs]
-    return {"video_id": sub.video_id, "jobs": listed, "notes": sub.notes}
+        return mapping.submitted(sub, jobs)
 
 
-async def _from_upload(request: Request, ctx: AppContext) -> dict[str, Any]:
+async def _from_upload(request: Request, ctx: AppContext) -> Submitted:
     settings = ctx.settings
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_bytes + MAX_JSON_BYTES:
@@ -151,7 +158,7 @@ def _drop_unregistered(ctx: AppContext, path: Path) -> None:
             path.parent.rmdir()
 
 
-async def _from_uri(request: Request, ctx: AppContext) -> dict[str, Any]:
+async def _from_uri(request: Request, ctx: AppContext) -> Submitted:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -165,7 +172,7 @@ async def _from_uri(request: Request, ctx: AppContext) -> dict[str, Any]:
     return await run_in_threadpool(_submit, ctx, opts.uri, opts, request.app.state.runner)
 
 
-_MULTIPART_FORM = {
+_MULTIPART_FORM: SchemaDoc = {
     "type": "object",
     "required": ["file"],
     "properties": {
@@ -187,7 +194,7 @@ _MULTIPART_FORM = {
     status_code=202,
     response_model=Submitted,
     dependencies=[Depends(require_api_key)],
-    responses=documented(400, 401, 403, 413, 415, 422, 503),
+    responses=responses(documented(400, 401, 403, 413, 415, 422, 503)),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -213,9 +220,7 @@ async def post_video(request: Request, ctx: ContextDep) -> JSONResponse:
             415, "send multipart/form-data (a file) or application/json ({'uri': 's3://...'})"
         )
     return JSONResponse(
-        Submitted.model_validate(done).model_dump(),
-        status_code=202,
-        headers={"Location": f"/videos/{done['video_id']}"},
+        done.model_dump(), status_code=202, headers={"Location": f"/videos/{done.video_id}"}
     )
 
 

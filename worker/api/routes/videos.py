@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from models import Video
+from worker.api import mapping
 from worker.api.deps import SessionDep, no_nul_in_url
+from worker.api.openapi import MediaDoc, ResponseDoc, SchemaDoc, responses
 from worker.api.problems import documented
 from worker.api.schemas import Health, VideoDetail, VideoList, VideoState
 from worker.query import timeline, video_page, video_status
-from worker.read_json import status_json, summary_json, timeline_json
+from worker.read_json import timeline_json
 
 router = APIRouter(dependencies=[Depends(no_nul_in_url)])
 CURSOR_HELP = "next_cursor of the previous page (with the same filters)"
 TimelineFormat = Literal["json", "csv", "vtt", "edl", "otio"]
 
 
-@router.get("/health", response_model=Health, tags=["health"], responses=documented(503))
-def health(session: SessionDep) -> dict[str, str]:
+@router.get("/health", response_model=Health, tags=["health"], responses=responses(documented(503)))
+def health(session: SessionDep) -> Health:
     """The server answers and its database does."""
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:
         raise HTTPException(503, f"database unavailable ({type(exc).__name__})") from None
-    return {"status": "ok", "database": "ok"}
+    return Health(status="ok", database="ok")
 
 
 @router.get(
@@ -35,7 +37,7 @@ def health(session: SessionDep) -> dict[str, str]:
     response_model=VideoList,
     response_model_exclude_unset=True,  # clips/thumbnails only when they failed, as the CLI
     tags=["videos"],
-    responses=documented(422),
+    responses=responses(documented(422)),
 )
 def list_videos(
     session: SessionDep,
@@ -45,11 +47,11 @@ def list_videos(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=512, description=CURSOR_HELP)] = None,
-) -> dict[str, Any]:
+) -> VideoList:
     """Videos, newest first, a page at a time. With `status` a page may hold fewer than
     `limit` items and still have a `next_cursor`: follow it until it is null."""
     page = video_page(session, limit, status=status, filename=filename, after=cursor)
-    return {"items": [summary_json(v) for v in page.items], "next_cursor": page.next_cursor}
+    return mapping.video_list(page.items, page.next_cursor)
 
 
 @router.get(
@@ -57,35 +59,33 @@ def list_videos(
     response_model=VideoDetail,
     response_model_exclude_unset=True,
     tags=["videos"],
-    responses=documented(404, 422),
+    responses=responses(documented(404, 422)),
 )
-def get_video(session: SessionDep, video_id: str) -> dict[str, Any]:
+def get_video(session: SessionDep, video_id: str) -> VideoDetail:
     """The video's status (as `vidx status ID --json`) and its metadata."""
-    st = status_json(video_status(session, video_id))
-    video = session.get_one(Video, video_id)
-    return st | {
-        "filename": video.filename,
-        "duration_ms": video.duration_ms,
-        "created_at": video.created_at.isoformat(),
-        "fps": video.fps_text,
-        "frame_count": video.frame_count,
-        "width": video.width,
-        "height": video.height,
-    }
+    st = video_status(session, video_id)
+    return mapping.video_detail(st, session.get_one(Video, video_id))
 
 
-_TEXT: dict[str, Any] = {"schema": {"type": "string"}}
+_TEXT: MediaDoc = {"schema": {"type": "string"}}
 # format=otio is JSON too, of OpenTimelineIO's schema
-_OTIO = {
+_OTIO: SchemaDoc = {
     "type": "object",
     "required": ["OTIO_SCHEMA"],
     "properties": {"OTIO_SCHEMA": {"type": "string", "pattern": "^Timeline\\."}},
 }
-_TIMELINE_CONTENT = {
+_TIMELINE_CONTENT: dict[str, MediaDoc] = {
     "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Timeline"}, _OTIO]}},
     "text/csv": _TEXT,
     "text/vtt": _TEXT,
     "text/plain": _TEXT,  # edl: CMX3600 has no media type of its own
+}
+
+_TIMELINE_200: dict[int, ResponseDoc] = {
+    200: {
+        "description": "the timeline (vidx.timeline/1), or its export in `format`",
+        "content": _TIMELINE_CONTENT,
+    }
 }
 
 
@@ -93,13 +93,7 @@ _TIMELINE_CONTENT = {
     "/videos/{video_id}/timeline",
     tags=["videos"],
     response_class=JSONResponse,
-    responses={
-        200: {
-            "description": "the timeline (vidx.timeline/1), or its export in `format`",
-            "content": _TIMELINE_CONTENT,
-        },
-        **documented(404, 422),
-    },
+    responses=responses(_TIMELINE_200, documented(404, 422)),
 )
 def get_timeline(
     session: SessionDep,

@@ -32,14 +32,21 @@ def _failed_steps(st: rm.VideoStatus) -> dict[str, api.StepState]:
     return {name: step_state(step) for name, step in steps.items() if step is not None}
 
 
+def _status_fields(st: rm.VideoStatus) -> dict[str, object]:
+    """The fields a video's status gives every body that shows it."""
+    fields: dict[str, object] = {
+        "video_id": st.video_id,
+        "status": st.status,
+        "features": {name: step_state(f) for name, f in st.features.items()},
+    }
+    fields.update(_failed_steps(st))
+    return fields
+
+
 def video_summary(item: rm.VideoSummary) -> api.VideoSummary:
     """One item of the video list."""
-    st = item.state
     return api.VideoSummary(
-        video_id=st.video_id,
-        status=st.status,
-        features={name: step_state(f) for name, f in st.features.items()},
-        **_failed_steps(st),
+        **_status_fields(item.state),
         filename=item.filename,
         duration_ms=item.duration_ms,
         created_at=item.created_at.isoformat(),
@@ -53,10 +60,7 @@ def video_list(items: Iterable[rm.VideoSummary], next_cursor: str | None) -> api
 def video_detail(st: rm.VideoStatus, video: Video) -> api.VideoDetail:
     """A video's status (as `vidx status ID --json`) and the facts of its file."""
     return api.VideoDetail(
-        video_id=st.video_id,
-        status=st.status,
-        features={name: step_state(f) for name, f in st.features.items()},
-        **_failed_steps(st),
+        **_status_fields(st),
         filename=video.filename,
         duration_ms=video.duration_ms,
         created_at=video.created_at.isoformat(),

@@ -63,6 +63,31 @@ class FrameTimes:
     source_range: str | None = None
     # error lines ffmpeg printed between the frames (a damaged file still decodes)
     errors: DecodeErrorLog = field(default_factory=DecodeErrorLog)
+    # the stderr reader says here when a frame's time arrives, and when the log ends
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _ended: bool = field(default=False, repr=False)
+
+    def add(self, pts: Fraction) -> None:
+        with self._arrived:
+            self.pts.append(pts)
+            self._arrived.notify_all()
+
+    def end(self) -> None:
+        with self._arrived:
+            self._ended = True
+            self._arrived.notify_all()
+
+    def wait_for(self, count: int) -> bool:
+        """Whether the times of the first `count` frames have arrived (waits for them, or
+        for the end of ffmpeg's log): stdout can run ahead of the log's reader."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.pts) >= count or self._ended)
+            return len(self.pts) >= count
+
+    def window_ms(self, start: int, count: int) -> list[Fraction]:
+        """relative_ms() of frames start .. start + count - 1 only."""
+        first = self.pts[0]
+        return [(p - first) * 1000 for p in self.pts[start : start + count]]
 
     def relative_ms(self) -> list[Fraction]:
         """Milliseconds from the first frame (a file may start at pts 1.075 s)."""
@@ -81,7 +106,7 @@ def scaled_size(width: int, height: int, rotation: int) -> tuple[int, int]:
     return (LONG_SIDE, short) if width >= height else (short, LONG_SIDE)
 
 
-def _rotate_filters(stream: Any, rotation: int) -> Any:
+def rotate_filters(stream: Any, rotation: int) -> Any:
     # Rotation is applied after downscaling (autorotate would transpose full frames).
     rotation %= 360
     if rotation == 90:
@@ -93,29 +118,37 @@ def _rotate_filters(stream: Any, rotation: int) -> Any:
     return stream
 
 
-def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
-    pre_w, pre_h = (height, width) if rotation % 180 == 90 else (width, height)
+def open_input(path: Path) -> Any:
+    """The ffmpeg input of `path` for a picture decode: rotation left to the filters."""
     # one decoding thread, one encoding thread (rawvideo's frame threads only copy): every
     # line of the log, errors included, in the same order every run (decode_errors.py)
-    src = ffmpeg.input(
+    return ffmpeg.input(
         runner.target(path),
         noautorotate=None,
         threads=DECODE_THREADS,
         skip_loop_filter="all",
         **runner.input_options(),
     )
-    # out_range=pc: limited-range sources are expanded so every threshold below is
-    # on 0..255 full range; untagged YUV is treated as limited, as players do.
-    video = src["v:0"].filter("scale", pre_w, pre_h, flags="area", out_range="pc")
-    video = _rotate_filters(video.filter("format", "yuv444p"), rotation)
-    video = video.filter("showinfo")
+
+
+def raw_command(video: Any, pix_fmt: str) -> list[str]:
+    """The command writing `video` (a filter chain ending in showinfo) as raw frames."""
     out = video.output(
-        "pipe:", format="rawvideo", pix_fmt="yuv444p", fps_mode="passthrough", threads=1
+        "pipe:", format="rawvideo", pix_fmt=pix_fmt, fps_mode="passthrough", threads=1
     )
     args: list[str] = out.get_args()
     # global options must precede the inputs (ffmpeg-python appends them at the end)
     # level+: each line says its level, so decode errors can be told from the rest
     return ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info", *args]
+
+
+def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
+    pre_w, pre_h = (height, width) if rotation % 180 == 90 else (width, height)
+    # out_range=pc: limited-range sources are expanded so every threshold below is
+    # on 0..255 full range; untagged YUV is treated as limited, as players do.
+    video = open_input(path)["v:0"].filter("scale", pre_w, pre_h, flags="area", out_range="pc")
+    video = rotate_filters(video.filter("format", "yuv444p"), rotation)
+    return raw_command(video.filter("showinfo"), "yuv444p")
 
 
 class _StderrReader(threading.Thread):
@@ -129,6 +162,12 @@ class _StderrReader(threading.Thread):
         self._output = False  # past the input description
 
     def run(self) -> None:
+        try:
+            self._read()
+        finally:
+            self._times.end()
+
+    def _read(self) -> None:
         time_base = Fraction(1, 1)
         last: Fraction | None = None
         for raw in self._pipe:
@@ -144,8 +183,8 @@ class _StderrReader(threading.Thread):
                     last = (last or Fraction(0)) + Fraction(1, 1000)
                 else:
                     last = int(frame.group(2)) * time_base
-                self._times.pts.append(last)
                 self._times.errors.frame()
+                self._times.add(last)
                 continue
             tb = _SHOWINFO_TB.search(line)
             if tb is not None and int(tb.group(1)) > 0:
@@ -174,9 +213,25 @@ def decode_frames(
     Raises MediaToolError naming the file when ffmpeg fails or decodes nothing.
     """
     out_w, out_h = scaled_size(width, height, rotation)
-    frame_bytes = 3 * out_w * out_h
+    command = _command(path, out_w, out_h, rotation)
+    for start, frames in read_frames(path, command, (3, out_h, out_w), times, batch_frames):
+        yield FrameBatch(start, frames)
+
+
+def read_frames(
+    path: Path,
+    command: list[str],
+    shape: tuple[int, ...],
+    times: FrameTimes,
+    batch_frames: int,
+) -> Iterator[tuple[int, U8Frames]]:
+    """Run an ffmpeg `command` that writes raw frames of `shape` to stdout and showinfo
+    lines to stderr; yield (index of the first, frames) batches of at most
+    `batch_frames`, filling `times`. Raises MediaToolError naming the file when ffmpeg
+    fails, decodes nothing, or times and frames disagree."""
+    frame_bytes = int(np.prod(shape))
     try:
-        proc = runner.popen(_command(path, out_w, out_h, rotation))
+        proc = runner.popen(command)
     except OSError as exc:
         raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc
     assert proc.stdout is not None and proc.stderr is not None
@@ -188,8 +243,8 @@ def decode_frames(
             buf = proc.stdout.read(frame_bytes * batch_frames)
             n = len(buf) // frame_bytes
             if n:
-                planes = np.frombuffer(buf, np.uint8, n * frame_bytes)
-                yield FrameBatch(decoded, planes.reshape(n, 3, out_h, out_w))
+                frames = np.frombuffer(buf, np.uint8, n * frame_bytes)
+                yield decoded, frames.reshape(n, *shape)
                 decoded += n
             if len(buf) < frame_bytes * batch_frames:
                 break

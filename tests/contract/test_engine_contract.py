@@ -138,3 +138,25 @@ def test_pipeline_on_each_database(
     assert doc["content_range_ms"] == truth["content_range_ms"]
     # starting again is a no-op: the job already SUCCEEDED
     assert start_job(ctx, job_id) is StartOutcome.DONE
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_moderation_pages_parse_and_stay_clean_on_safe_media(
+    engine_name: str, ctx: AppContext, media: Path, staging: Staging
+) -> None:
+    """Moderation through the pipeline on both databases: a safe video gets a SUCCEEDED job
+    named by its model, pages the parser reads, and no label (the fake Rekognition runs
+    the local model on the S3 object, so both engines answer alike)."""
+    staging.prepare(ctx)
+    inspected = ingest.inspect(media / VIDEO)
+    with ctx.db.session() as s:
+        video_id = ingest.register(s, inspected, ["moderation"], [], "accurate").id
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.MODERATION], engine_name)
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
+    with ctx.db.session() as s:
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    assert doc["moderation"] == []
+    assert "open_nsfw" in doc["features"]["moderation"]["model_version"]
+    assert start_job(ctx, job_id) is StartOutcome.DONE

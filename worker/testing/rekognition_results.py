@@ -74,11 +74,21 @@ def computed_response(
         info = probe(path)
         if op.feature is Feature.SEGMENTS:
             return _segments(path, info, params)
+        if op.feature is Feature.MODERATION:
+            return _moderation(path, info, params)
     return {
         "VideoMetadata": video_metadata(info),
         op.items_key: [],
         **({op.model_version_key: FAKE_MODEL_VERSION} if op.model_version_key else {}),
     }
+
+
+def _moderation(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+    from worker.engines.local.moderation import detect_moderation
+
+    confidence = float(params.get("MinConfidence", 50.0))
+    response = detect_moderation(path, info, min_confidence=confidence)
+    return {k: v for k, v in response.items() if k not in JOB_KEYS}
 
 
 def _segments(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:

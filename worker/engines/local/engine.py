@@ -12,9 +12,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.engines.local.page_shapes import SegmentResponse
+
+if TYPE_CHECKING:
+    from worker.engines.local.moderation import ModerationResponse
 from worker.engines.port import (
     ITEMS_KEY,
     EngineJobReport,
@@ -28,7 +31,7 @@ from worker.errors import EngineError, FeatureNotSupportedError
 from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
-SUPPORTED = frozenset({Feature.SEGMENTS})
+SUPPORTED = frozenset({Feature.SEGMENTS, Feature.MODERATION})
 
 
 class LocalEngine:
@@ -66,20 +69,28 @@ class LocalEngine:
         target = self._result_path(job_id)
         if target.exists():  # same token, same parameters: the job already ran
             return job_id
-        from worker.engines.local.segments import detect_segments  # heavy: numpy + detectors
-
         info = probe(request.video.path)
-        response = detect_segments(
-            request.video.path,
-            info,
-            progress=progress,
-            max_decode_error_ratio=self.max_decode_error_ratio,
-            **request.params,
-        )
+        response: SegmentResponse | ModerationResponse
+        if request.feature is Feature.MODERATION:
+            from worker.engines.local.moderation import detect_moderation  # heavy: onnxruntime
+
+            response = detect_moderation(
+                request.video.path, info, progress=progress, **request.params
+            )
+        else:
+            from worker.engines.local.segments import detect_segments  # heavy: numpy
+
+            response = detect_segments(
+                request.video.path,
+                info,
+                progress=progress,
+                max_decode_error_ratio=self.max_decode_error_ratio,
+                **request.params,
+            )
         self._write(target, response)
         return job_id
 
-    def _write(self, target: Path, response: SegmentResponse) -> None:
+    def _write(self, target: Path, response: SegmentResponse | ModerationResponse) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
         try:

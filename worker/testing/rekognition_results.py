@@ -1,9 +1,9 @@
 """Where a fake job's results come from, and how they are paged.
 
 A finished job holds one complete response (every item, no status fields); Get* cuts
-pages out of it. The response is planted by a test, computed by the local segment
-engine, or, for features the local engine lacks, a valid empty result described by
-probing the video, so every job on a real video answers in the service's shapes.
+pages out of it. The response is planted by a test, computed by the local engine
+(segments, moderation, faces), or, for features the local engine lacks, a valid empty
+result described by probing the video, so every job on a real video answers in the service's shapes.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def computed_response(
             return _segments(path, info, params)
         if op.feature is Feature.MODERATION:
             return _moderation(path, info, params)
+        if op.feature is Feature.FACES:
+            return _faces(path, info, params)
     return {
         "VideoMetadata": video_metadata(info),
         op.items_key: [],
@@ -89,6 +91,14 @@ def _moderation(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[
     confidence = float(params.get("MinConfidence", 50.0))
     response = detect_moderation(path, info, min_confidence=confidence)
     return {k: v for k, v in response.items() if k not in JOB_KEYS}
+
+
+def _faces(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+    from worker.engines.local.faces import MODEL_VERSION_KEY, detect_faces
+
+    response = detect_faces(path, info, face_attributes=params.get("FaceAttributes", "DEFAULT"))
+    # GetFaceDetection names no model: the local engine's version is a vidx extension
+    return {k: v for k, v in response.items() if k not in JOB_KEYS and k != MODEL_VERSION_KEY}
 
 
 def _segments(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from worker.engines.local.page_shapes import SegmentResponse
 
 if TYPE_CHECKING:
+    from worker.engines.local.faces import FaceResponse
     from worker.engines.local.moderation import ModerationResponse
 from worker.engines.port import (
     ITEMS_KEY,
@@ -31,7 +32,7 @@ from worker.errors import EngineError, FeatureNotSupportedError
 from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
-SUPPORTED = frozenset({Feature.SEGMENTS, Feature.MODERATION})
+SUPPORTED = frozenset({Feature.SEGMENTS, Feature.MODERATION, Feature.FACES})
 
 
 class LocalEngine:
@@ -70,8 +71,12 @@ class LocalEngine:
         if target.exists():  # same token, same parameters: the job already ran
             return job_id
         info = probe(request.video.path)
-        response: SegmentResponse | ModerationResponse
-        if request.feature is Feature.MODERATION:
+        response: SegmentResponse | ModerationResponse | FaceResponse
+        if request.feature is Feature.FACES:
+            from worker.engines.local.faces import detect_faces  # heavy: ai-edge-litert
+
+            response = detect_faces(request.video.path, info, progress=progress, **request.params)
+        elif request.feature is Feature.MODERATION:
             from worker.engines.local.moderation import detect_moderation  # heavy: onnxruntime
 
             response = detect_moderation(
@@ -90,7 +95,9 @@ class LocalEngine:
         self._write(target, response)
         return job_id
 
-    def _write(self, target: Path, response: SegmentResponse | ModerationResponse) -> None:
+    def _write(
+        self, target: Path, response: SegmentResponse | ModerationResponse | FaceResponse
+    ) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
         try:

@@ -94,3 +94,14 @@ def test_a_bad_file_or_request_is_refused_by_name(media: Path, tmp_path: Path) -
         _all(good, every_ms=0)
     with pytest.raises(EngineError, match="16 pixels"):
         _all(good, long_side=8)
+
+
+def test_sampled_reports_progress_up_to_done(media: Path) -> None:
+    from worker.engines.local.sampling import sampled
+
+    path = media / "synthetic" / "no_audio.mp4"  # 10 s: 20 pictures at 500 ms
+    seen: list[float] = []
+    batches = list(sampled(path, probe(path), 500, 320, seen.append))
+    assert sum(len(b.at_ms) for b in batches) == 20
+    assert seen == sorted(seen) and seen[-1] == 1.0 and all(p < 1.0 for p in seen[:-1])
+    assert len(seen) == len(batches) + 1

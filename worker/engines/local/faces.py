@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from worker.engines.local import blazeface
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures, sample_pictures
+from worker.engines.local.sampling import Pictures, sampled
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -568,22 +568,7 @@ def detect_faces(
         raise EngineError(f"unknown face parameters: {', '.join(sorted(unknown))}")
     attributes = check_attributes(face_attributes)
     find = finder or shipped_finder()
-    expected = max(1, info.duration_ms // EVERY_MS + 1)
-    seen = 0
-
-    def batches() -> Iterable[Pictures]:
-        nonlocal seen
-        for batch in sample_pictures(
-            path, info.width, info.height, info.rotation, every_ms=EVERY_MS, long_side=LONG_SIDE
-        ):
-            yield batch
-            seen += len(batch.at_ms)
-            if progress is not None:
-                progress(min(0.99, seen / expected))
-
-    items = find_faces(batches(), find, attributes)
-    if progress is not None:
-        progress(1.0)
+    items = find_faces(sampled(path, info, EVERY_MS, LONG_SIDE, progress), find, attributes)
     return FaceResponse(
         JobStatus="SUCCEEDED",
         VideoMetadata=video_metadata(info),

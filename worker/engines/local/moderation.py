@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures, sample_pictures
+from worker.engines.local.sampling import Pictures, sampled
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -140,22 +140,9 @@ def detect_moderation(
     if not 0.0 <= min_confidence <= 100.0:
         raise EngineError(f"min_confidence must be between 0 and 100, got {min_confidence!r}")
     score = scorer or open_nsfw()
-    expected = max(1, info.duration_ms // EVERY_MS + 1)
-    seen = 0
-
-    def batches() -> Iterable[Pictures]:
-        nonlocal seen
-        for batch in sample_pictures(
-            path, info.width, info.height, info.rotation, every_ms=EVERY_MS, long_side=LONG_SIDE
-        ):
-            yield batch
-            seen += len(batch.at_ms)
-            if progress is not None:
-                progress(min(0.99, seen / expected))
-
-    items = label_pictures(batches(), score, min_confidence)
-    if progress is not None:
-        progress(1.0)
+    items = label_pictures(
+        sampled(path, info, EVERY_MS, LONG_SIDE, progress), score, min_confidence
+    )
     return ModerationResponse(
         JobStatus="SUCCEEDED",
         VideoMetadata=video_metadata(info),

@@ -23,7 +23,9 @@ from worker.engines.local.frames import (
     read_frames,
     rotate_filters,
 )
+from worker.engines.port import Progress
 from worker.errors import EngineError, MediaToolError
+from worker.media.info import MediaInfo
 from worker.timecode import round_half_up
 
 BATCH_FRAMES = 16  # 16 x 640 x 360 x 3 bytes = 11 MB per batch
@@ -94,3 +96,23 @@ def sample_pictures(
         at = list(accumulate((round_half_up(t) for t in rel), max, initial=last))[1:]
         last = at[-1]
         yield Pictures(at, frames)
+
+
+def sampled(
+    path: Path, info: MediaInfo, every_ms: int, long_side: int, progress: Progress | None
+) -> Iterator[Pictures]:
+    """sample_pictures of a probed file, telling `progress` the share of its pictures seen
+    (expected from the duration), and 1.0 once the caller asked past the last batch: by
+    then it has done its work on every picture."""
+    expected = max(1, info.duration_ms // every_ms + 1)
+    seen = 0
+    pictures = sample_pictures(
+        path, info.width, info.height, info.rotation, every_ms=every_ms, long_side=long_side
+    )
+    for batch in pictures:
+        yield batch
+        seen += len(batch.at_ms)
+        if progress is not None:
+            progress(min(0.99, seen / expected))
+    if progress is not None:
+        progress(1.0)

@@ -4,7 +4,8 @@ plain ffmpeg decode, in this process, on the same files.
     .venv/bin/python benchmarks/ml.py [--repeat N] [--naive-seconds S] [VIDEO ...]
 
 - vidx: what the engine does for the feature (`detect_moderation`: one decode sampled at
-  two pictures a second, scaled by ffmpeg, the model per picture, the response).
+  two pictures a second; `detect_faces`: four a second, DEFAULT attributes; scaled by
+  ffmpeg to 640 px, the models per picture, the response).
 - naive: every frame decoded at full resolution into Python (ffmpeg rawvideo pipe), the
   same model called on every frame: the obvious way to write it. Run on the first
   `--naive-seconds` of the file only (it is slow) and given per second of video.
@@ -12,7 +13,7 @@ plain ffmpeg decode, in this process, on the same files.
   frame-based analysis pays once.
 Times are the best of N runs; ratios are between runs of the same process, so a busy
 machine moves all of them alike. Only features the local engine has are measured
-(moderation today; labels and faces are issue 13's next steps).
+(moderation and faces today; labels are issue 13's next step).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from worker.engines.local.faces import detect_faces, load_models
+from worker.engines.local.faces import faces_in_picture as faces_of
 from worker.engines.local.moderation import detect_moderation, open_nsfw
 from worker.media.probe import probe
 
@@ -48,9 +51,16 @@ def plain_decode(path: Path) -> None:
     )
 
 
-def naive(path: Path, width: int, height: int, seconds: float) -> int:
+def naive(path: Path, width: int, height: int, seconds: float, feature: str) -> int:
     """Every frame of the first `seconds`, full size, through Python into the model."""
-    score = open_nsfw()
+    if feature == "moderation":
+        score = open_nsfw()
+    else:
+        models = load_models()
+
+        def score(picture: np.ndarray) -> object:
+            return faces_of(models, picture, "DEFAULT")
+
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-t", f"{seconds}", "-i", str(path)]
     cmd += ["-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     size = width * height * 3
@@ -70,10 +80,11 @@ def main() -> None:
     parser.add_argument("--naive-seconds", type=float, default=6.0)
     args = parser.parse_args()
     videos = [Path(v) for v in args.videos] or [MEDIA / v for v in DEFAULT]
-    open_nsfw()  # the model's load is not the video's cost
+    open_nsfw(), load_models()  # the models' load is not the video's cost
+    engines = {"moderation": detect_moderation, "faces": detect_faces}
 
     header = (
-        f"{'video':<26}{'dur s':>7} | {'decode x RT':>11} | {'moderation x RT':>15}"
+        f"{'video':<26}{'dur s':>7} | {'decode x RT':>11} | {'feature':<10} | {'x RT':>6}"
         f" | {'naive x RT':>10} | {'vs naive':>8} | {'vs decode':>9}"
     )
     print(header)
@@ -82,14 +93,18 @@ def main() -> None:
         info = probe(video)
         dur = info.duration_ms / 1000
         t_decode = best_of(args.repeat, lambda v=video: plain_decode(v))
-        t_vidx = best_of(args.repeat, lambda v=video, i=info: detect_moderation(v, i))
-        secs = min(args.naive_seconds, dur)
-        t_naive = best_of(1, lambda v=video, i=info, s=secs: naive(v, i.width, i.height, s))
-        t_naive = t_naive / secs * dur
-        print(
-            f"{video.name:<26}{dur:>7.1f} | {dur / t_decode:>11.1f} | {dur / t_vidx:>15.1f}"
-            f" | {dur / t_naive:>10.2f} | {t_naive / t_vidx:>7.1f}x | {t_vidx / t_decode:>8.2f}x"
-        )
+        for feature, detect in engines.items():
+            t_vidx = best_of(args.repeat, lambda v=video, i=info, d=detect: d(v, i))
+            secs = min(args.naive_seconds, dur)
+            t_naive = best_of(
+                1, lambda v=video, i=info, s=secs, f=feature: naive(v, i.width, i.height, s, f)
+            )
+            t_naive = t_naive / secs * dur
+            print(
+                f"{video.name:<26}{dur:>7.1f} | {dur / t_decode:>11.1f} | {feature:<10}"
+                f" | {dur / t_vidx:>6.1f} | {dur / t_naive:>10.2f} | {t_naive / t_vidx:>7.1f}x"
+                f" | {t_vidx / t_decode:>8.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -129,3 +129,18 @@ def test_vidx_run_with_faces_and_query(media: Path) -> None:
     assert query.exit_code == 0, query.output
     rows = json.loads(query.stdout)
     assert rows and all(r["start_ms"] < 3000 for r in rows)
+
+
+def test_vidx_run_prints_no_native_log_lines(media: Path, tmp_path: Path) -> None:
+    """LiteRT's C++ log ("INFO: Created TensorFlow Lite XNNPACK delegate") stays off stderr."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VIDX_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "worker", "run", str(media / "synthetic" / "no_audio.mp4")]
+    done = subprocess.run(
+        [*cmd, "--features", "faces", "--clips", "none"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "XNNPACK" not in done.stderr and "INFO" not in done.stderr

@@ -7,11 +7,11 @@ contract between engines and `worker.results`, the one parser.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class Feature(StrEnum):
@@ -83,3 +83,16 @@ class Engine(Protocol):
     def pages(self, feature: Feature, job_id: str, max_results: int = 1000) -> Iterator[ResultPage]:
         """Every result page of a finished job, following NextToken."""
         ...
+
+
+# the features whose models look at sampled pictures: an engine may run them on one decode
+PICTURE_FEATURES = frozenset({Feature.MODERATION, Feature.FACES})
+
+
+@runtime_checkable
+class StartsTogether(Protocol):
+    """An engine that can start several picture-feature jobs of one video at once."""
+
+    def start_many(
+        self, requests: Sequence[JobRequest], progress: Progress | None = None
+    ) -> None: ...

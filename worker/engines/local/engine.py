@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from worker.engines.local.moderation import ModerationResponse
 from worker.engines.port import (
     ITEMS_KEY,
+    PICTURE_FEATURES,
     EngineJobReport,
     EngineJobStatus,
     Feature,
@@ -94,6 +95,32 @@ class LocalEngine:
             )
         self._write(target, response)
         return job_id
+
+    def start_many(self, requests: Sequence[JobRequest], progress: Progress | None = None) -> None:
+        """Start picture-model jobs of one video together: one decode feeds every model
+        (vision.one_pass), each result kept under its own token as `start` would."""
+        todo = [r for r in requests if not self._result_path(r.client_token).exists()]
+        for r in todo:
+            if r.feature not in PICTURE_FEATURES:
+                raise EngineError(f"{r.feature.value} is not a picture feature")
+            if r.video.path is None or r.video.path != todo[0].video.path:
+                raise EngineError("jobs started together must read the same local file")
+        if not todo:
+            return
+        from worker.engines.local.faces import FacesRun
+        from worker.engines.local.moderation import ModerationRun
+        from worker.engines.local.vision import one_pass
+
+        path = todo[0].video.path
+        assert path is not None
+        info = probe(path)
+        runs = [
+            FacesRun(**r.params) if r.feature is Feature.FACES else ModerationRun(**r.params)
+            for r in todo
+        ]
+        one_pass(path, info, runs, progress)
+        for r, run in zip(todo, runs, strict=True):
+            self._write(self._result_path(r.client_token), run.response(info))
 
     def _write(
         self, target: Path, response: SegmentResponse | ModerationResponse | FaceResponse

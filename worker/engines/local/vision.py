@@ -1,0 +1,50 @@
+"""One decode for every picture model of a video (moderation, faces…).
+
+Each model run asks for the first frame of each of its own intervals (`every_ms`); the pass
+decodes once at the finest of them (all must divide each other's multiples: 250 and 500)
+and hands each run the pictures its interval picks, so running models together gives each
+the pictures it would get alone, from one ffmpeg process instead of one per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import gcd
+from pathlib import Path
+from typing import Protocol
+
+from worker.engines.local.frames import U8Frames
+from worker.engines.local.sampling import sampled
+from worker.engines.port import Progress
+from worker.errors import EngineError
+from worker.media.info import MediaInfo
+
+LONG_SIDE = 640  # the pictures' long side: what the face detector and open_nsfw are fed from
+
+
+class PictureRun(Protocol):
+    every_ms: int
+
+    def take(self, at_ms: int, picture: U8Frames) -> None: ...
+
+
+def one_pass(
+    path: Path, info: MediaInfo, runs: Sequence[PictureRun], progress: Progress | None = None
+) -> None:
+    """Decode `path` once and feed every run its pictures, in time order."""
+    if not runs:
+        return
+    step = 0
+    for run in runs:
+        step = gcd(step, run.every_ms)
+    if step < 1:
+        raise EngineError(f"sampling intervals must be positive, got {[r.every_ms for r in runs]}")
+    last = [-1] * len(runs)
+    for batch in sampled(path, info, step, LONG_SIDE, progress):
+        for at, picture in zip(batch.at_ms, batch.frames, strict=True):
+            for k, run in enumerate(runs):
+                # the first picture of each of the run's own slots, as sampling would pick it
+                slot = at // run.every_ms
+                if slot > last[k]:
+                    last[k] = slot
+                    run.take(at, picture)

@@ -78,6 +78,8 @@ def computed_response(
             return _moderation(path, info, params)
         if op.feature is Feature.FACES:
             return _faces(path, info, params)
+        if op.feature is Feature.LABELS:
+            return _labels(path, info, params)
     return {
         "VideoMetadata": video_metadata(info),
         op.items_key: [],
@@ -90,6 +92,22 @@ def _moderation(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[
 
     confidence = float(params.get("MinConfidence", 50.0))
     response = detect_moderation(path, info, min_confidence=confidence)
+    return {k: v for k, v in response.items() if k not in JOB_KEYS}
+
+
+def _labels(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+    from worker.engines.local.labels import detect_labels
+
+    general = params.get("Settings", {}).get("GeneralLabels", {})
+    response = detect_labels(
+        path,
+        info,
+        min_confidence=float(params.get("MinConfidence", 50.0)),
+        label_inclusion_filters=general.get("LabelInclusionFilters"),
+        label_exclusion_filters=general.get("LabelExclusionFilters"),
+        label_category_inclusion_filters=general.get("LabelCategoryInclusionFilters"),
+        label_category_exclusion_filters=general.get("LabelCategoryExclusionFilters"),
+    )
     return {k: v for k, v in response.items() if k not in JOB_KEYS}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from worker.engines.local.page_shapes import SegmentResponse
 
 if TYPE_CHECKING:
     from worker.engines.local.faces import FaceResponse
+    from worker.engines.local.labels import LabelResponse
     from worker.engines.local.moderation import ModerationResponse
 from worker.engines.port import (
     ITEMS_KEY,
@@ -33,7 +34,7 @@ from worker.errors import EngineError, FeatureNotSupportedError
 from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
-SUPPORTED = frozenset({Feature.SEGMENTS, Feature.MODERATION, Feature.FACES})
+SUPPORTED = frozenset({Feature.SEGMENTS, Feature.LABELS, Feature.MODERATION, Feature.FACES})
 
 
 class LocalEngine:
@@ -72,8 +73,12 @@ class LocalEngine:
         if target.exists():  # same token, same parameters: the job already ran
             return job_id
         info = probe(request.video.path)
-        response: SegmentResponse | ModerationResponse | FaceResponse
-        if request.feature is Feature.FACES:
+        response: SegmentResponse | ModerationResponse | FaceResponse | LabelResponse
+        if request.feature is Feature.LABELS:
+            from worker.engines.local.labels import detect_labels  # heavy: onnx, onnxruntime
+
+            response = detect_labels(request.video.path, info, progress=progress, **request.params)
+        elif request.feature is Feature.FACES:
             from worker.engines.local.faces import detect_faces  # heavy: ai-edge-litert
 
             response = detect_faces(request.video.path, info, progress=progress, **request.params)
@@ -108,22 +113,28 @@ class LocalEngine:
         if not todo:
             return
         from worker.engines.local.faces import FacesRun
+        from worker.engines.local.labels import LabelsRun
         from worker.engines.local.moderation import ModerationRun
-        from worker.engines.local.vision import one_pass
+        from worker.engines.local.vision import PictureRun, one_pass
 
         path = todo[0].video.path
         assert path is not None
         info = probe(path)
-        runs = [
-            FacesRun(**r.params) if r.feature is Feature.FACES else ModerationRun(**r.params)
-            for r in todo
-        ]
+        kinds: dict[Feature, Callable[..., PictureRun]] = {
+            Feature.FACES: FacesRun,
+            Feature.LABELS: LabelsRun,
+            Feature.MODERATION: ModerationRun,
+        }
+        runs = [kinds[r.feature](**r.params) for r in todo]
         one_pass(path, info, runs, progress)
         for r, run in zip(todo, runs, strict=True):
+            assert isinstance(run, FacesRun | LabelsRun | ModerationRun)
             self._write(self._result_path(r.client_token), run.response(info))
 
     def _write(
-        self, target: Path, response: SegmentResponse | ModerationResponse | FaceResponse
+        self,
+        target: Path,
+        response: SegmentResponse | ModerationResponse | FaceResponse | LabelResponse,
     ) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")

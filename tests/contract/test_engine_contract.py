@@ -184,3 +184,27 @@ def test_faces_pages_parse_and_find_the_dev_sets_face(
     version = doc["features"]["faces"]["model_version"]
     assert (engine_name == "aws" and version is None) or "mediapipe 0.10.21" in version
     assert start_job(ctx, job_id) is StartOutcome.DONE
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_labels_pages_parse_and_name_the_dev_sets_cat(
+    engine_name: str, ctx: AppContext, media: Path, staging: Staging
+) -> None:
+    """Labels through the pipeline on both databases: the cat of the dev set's second shot
+    becomes `Cat` ranges within 3-6 s (the fake Rekognition runs the local models on the S3
+    object, so both engines answer alike, model version included)."""
+    staging.prepare(ctx)
+    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
+    with ctx.db.session() as s:
+        video_id = ingest.register(s, inspected, ["labels"], [], "accurate").id
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.LABELS], engine_name)
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
+    with ctx.db.session() as s:
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    cats = [r for r in doc["labels"] if r["name"] == "Cat"]
+    assert cats and all(r["start_ms"] >= 3000 and r["end_ms"] <= 6000 for r in cats), cats
+    assert all(r["max_confidence"] >= 50 for r in doc["labels"])  # MinConfidence 50
+    assert "efficientnet-lite0" in doc["features"]["labels"]["model_version"]
+    assert start_job(ctx, job_id) is StartOutcome.DONE

@@ -37,7 +37,7 @@ from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
 
-MODEL_VERSION = "labels-1 (efficientnet-lite0 0.1.0, wordnet 3.0, mediapipe 0.10.21)"
+MODEL_VERSION = "labels-1 (efficientnet-lite0 0.1.0, mediapipe 0.10.21, WN 3.0)"
 EVERY_MS = 500  # two pictures a second
 THRESHOLD = 0.25  # summed class probability under which a name is not kept
 TAXONOMY_FILE = Path(__file__).parent / "data" / "labels.json"

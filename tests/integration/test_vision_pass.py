@@ -48,6 +48,7 @@ def test_start_many_stores_what_separate_starts_store(media: Path, tmp_path: Pat
     requests = [
         JobRequest(Feature.MODERATION, source, "tok-moderation", {"min_confidence": 0.0}),
         JobRequest(Feature.FACES, source, "tok-faces", {"face_attributes": "ALL"}),
+        JobRequest(Feature.LABELS, source, "tok-labels", {"min_confidence": 50.0}),
     ]
     together, apart = LocalEngine(tmp_path / "together"), LocalEngine(tmp_path / "apart")
     together.start_many(requests)
@@ -58,4 +59,6 @@ def test_start_many_stores_what_separate_starts_store(media: Path, tmp_path: Pat
         assert stored == json.loads(apart.result_path(r.client_token).read_text())
     faces = json.loads(together.result_path("tok-faces").read_text())["Faces"]
     assert faces and all(f["Timestamp"] < 3000 or 15000 <= f["Timestamp"] < 18000 for f in faces)
+    labels = json.loads(together.result_path("tok-labels").read_text())["Labels"]
+    assert any(i["Label"]["Name"] == "Cat" and 3000 <= i["Timestamp"] < 6000 for i in labels)
     together.start_many(requests)  # finished jobs: nothing runs again

@@ -551,12 +551,13 @@ def test_prores_is_transcoded_to_h264_mp4_before_upload(sqlite_flow: Flow, tmp_p
     from worker.media.probe import probe
 
     flow, prores = sqlite_flow, MEDIA / "synthetic" / "programme_prores.mov"
-    done = flow.submit(prores, [Feature.LABELS])  # completes at once; labels: none found
+    # completes at once; the fake computes the labels with the local engine from the upload
+    done = flow.submit(prores, [Feature.LABELS])
     assert len(done.notes) == 1 and "transcoded to H.264 MP4" in done.notes[0]
     assert "prores" in done.notes[0]
 
     [job] = flow.jobs(done.video_id)
-    assert job.state == JobState.SUCCEEDED and flow.rows() == 0
+    assert job.state == JobState.SUCCEEDED and flow.rows() == job.items_collected
     with flow.ctx.db.session() as s:
         video = s.get_one(Video, done.video_id)
     assert video.video_codec == "prores" and video.source == str(prores.resolve())
@@ -573,9 +574,11 @@ def test_prores_is_transcoded_to_h264_mp4_before_upload(sqlite_flow: Flow, tmp_p
     assert uploaded.video_codec == "h264" and "mp4" in uploaded.container.split(",")
     assert (uploaded.width, uploaded.height) == (640, 360)
     assert abs(uploaded.duration_ms - 10_000) <= 40
-    # what the fake read from S3 is that H.264 copy
+    # what the fake read from S3 is that H.264 copy: the local labels engine ran on it
+    from worker.engines.local.labels import MODEL_VERSION
+
     with flow.ctx.db.session() as s:
-        assert s.get_one(AnalysisJob, job.id).model_version == "vidx-fake-1"
+        assert s.get_one(AnalysisJob, job.id).model_version == MODEL_VERSION
 
 
 def test_over_six_hours_is_refused_before_anything_is_written(

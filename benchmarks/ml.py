@@ -4,16 +4,17 @@ plain ffmpeg decode, in this process, on the same files.
     .venv/bin/python benchmarks/ml.py [--repeat N] [--naive-seconds S] [VIDEO ...]
 
 - vidx: what the engine does for the feature (`detect_moderation`: one decode sampled at
-  two pictures a second; `detect_faces`: four a second, DEFAULT attributes; scaled by
+  two pictures a second; `detect_faces`: four a second, DEFAULT attributes;
+  `detect_labels`: two a second, EfficientNet-Lite0 + the face detector; scaled by
   ffmpeg to 640 px, the models per picture, the response).
+- together: the three in one `vision.one_pass` (one decode), as `vidx run` starts them.
 - naive: every frame decoded at full resolution into Python (ffmpeg rawvideo pipe), the
   same model called on every frame: the obvious way to write it. Run on the first
   `--naive-seconds` of the file only (it is slow) and given per second of video.
 - decode: `ffmpeg -i VIDEO -f null -`, every frame decoded and dropped: the floor any
   frame-based analysis pays once.
 Times are the best of N runs; ratios are between runs of the same process, so a busy
-machine moves all of them alike. Only features the local engine has are measured
-(moderation and faces today; labels are issue 13's next step).
+machine moves all of them alike.
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from worker.engines.local.faces import detect_faces, load_models
+from worker.engines.local.faces import FacesRun, detect_faces, load_models
 from worker.engines.local.faces import faces_in_picture as faces_of
-from worker.engines.local.moderation import detect_moderation, open_nsfw
+from worker.engines.local.labels import (
+    LabelsRun,
+    detect_labels,
+    shipped_classifier,
+    shipped_face_scorer,
+    taxonomy,
+)
+from worker.engines.local.moderation import ModerationRun, detect_moderation, open_nsfw
+from worker.engines.local.vision import one_pass
+from worker.media.info import MediaInfo
 from worker.media.probe import probe
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
@@ -55,6 +65,12 @@ def naive(path: Path, width: int, height: int, seconds: float, feature: str) -> 
     """Every frame of the first `seconds`, full size, through Python into the model."""
     if feature == "moderation":
         score = open_nsfw()
+    elif feature == "labels":
+        run = LabelsRun()
+
+        def score(picture: np.ndarray) -> object:
+            run.take(0, picture)
+            return None
     else:
         models = load_models()
 
@@ -80,8 +96,9 @@ def main() -> None:
     parser.add_argument("--naive-seconds", type=float, default=6.0)
     args = parser.parse_args()
     videos = [Path(v) for v in args.videos] or [MEDIA / v for v in DEFAULT]
-    open_nsfw(), load_models()  # the models' load is not the video's cost
-    engines = {"moderation": detect_moderation, "faces": detect_faces}
+    # the models' load is not the video's cost
+    open_nsfw(), load_models(), shipped_classifier(), shipped_face_scorer(), taxonomy()
+    engines = {"moderation": detect_moderation, "faces": detect_faces, "labels": detect_labels}
 
     header = (
         f"{'video':<26}{'dur s':>7} | {'decode x RT':>11} | {'feature':<10} | {'x RT':>6}"
@@ -105,6 +122,14 @@ def main() -> None:
                 f" | {dur / t_vidx:>6.1f} | {dur / t_naive:>10.2f} | {t_naive / t_vidx:>7.1f}x"
                 f" | {t_vidx / t_decode:>8.2f}x"
             )
+
+        def together(v: Path = video, i: MediaInfo = info) -> None:
+            one_pass(v, i, [ModerationRun(), FacesRun(), LabelsRun()])
+
+        t_together = best_of(args.repeat, together)
+        print(
+            f"{video.name:<26}{dur:>7.1f} | {'':>11} | {'all three':<10} | {dur / t_together:>6.1f}"
+        )
 
 
 if __name__ == "__main__":

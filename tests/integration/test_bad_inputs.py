@@ -140,8 +140,9 @@ def test_unknown_feature_and_mode_refused_before_work(media: Path, tmp_path: Pat
     video = media / "synthetic" / "no_audio.mp4"
     res = vidx(["run", str(video), "--features", "segments,colour"], data)
     assert res.returncode != 0 and "unknown feature" in res.stderr
-    res = vidx(["run", str(video), "--features", "labels"], data)
-    assert res.returncode != 0 and "does not detect labels" in res.stderr
+    # (the local engine detects every feature since labels: an unknown engine instead)
+    res = vidx(["run", str(video), "--features", "labels", "--engine", "nosuch"], data)
+    assert res.returncode != 0 and "unknown engine" in res.stderr
     res = vidx(["run", str(video), "--mode", "quick"], data)
     assert res.returncode != 0 and "unknown clip mode" in res.stderr
     assert not data.exists()

@@ -144,3 +144,36 @@ def test_vidx_run_prints_no_native_log_lines(media: Path, tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert "XNNPACK" not in done.stderr and "INFO" not in done.stderr
+
+
+def test_the_shared_models_are_safe_from_several_threads(media: Path) -> None:
+    """One process loads the models once; the fake Rekognition completes jobs in threads,
+    and LiteRT refuses concurrent invokes ("reference to internal data") without the lock."""
+    import threading
+
+    from worker.engines.local import faces
+    from worker.engines.local.sampling import sample_pictures
+    from worker.media.probe import probe
+
+    path = media / "ml" / "objects_dev_720p25.mp4"
+    info = probe(path)
+    pictures = sample_pictures(path, info.width, info.height, 0, every_ms=1000, long_side=640)
+    frames = [f for b in pictures for f in b.frames][:8]
+    models = faces.load_models()
+    alone = [len(faces.detect(models, f)) for f in frames]
+    errors: list[Exception] = []
+    found: list[list[int]] = []
+
+    def work() -> None:
+        try:
+            for _ in range(10):
+                found.append([len(faces.detect(models, f)) for f in frames])
+        except Exception as exc:  # collected: an exception in a thread is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and found == [alone] * 40

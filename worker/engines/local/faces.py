@@ -611,8 +611,6 @@ def detect_faces(
     path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
 ) -> FaceResponse:
     """`path`'s faces as one complete GetFaceDetection response."""
-    from worker.engines.local.vision import one_pass
+    from worker.engines.local.vision import run_alone
 
-    run = FacesRun(**params)
-    one_pass(path, info, [run], progress)
-    return run.response(info)
+    return run_alone(path, info, FacesRun(**params), progress)

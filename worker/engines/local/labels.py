@@ -340,8 +340,6 @@ def detect_labels(
     path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
 ) -> LabelResponse:
     """`path`'s labels as one complete GetLabelDetection response."""
-    from worker.engines.local.vision import one_pass
+    from worker.engines.local.vision import run_alone
 
-    run = LabelsRun(**params)
-    one_pass(path, info, [run], progress)
-    return run.response(info)
+    return run_alone(path, info, LabelsRun(**params), progress)

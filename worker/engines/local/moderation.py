@@ -155,8 +155,6 @@ def detect_moderation(
     path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
 ) -> ModerationResponse:
     """`path`'s moderation labels as one complete GetContentModeration response."""
-    from worker.engines.local.vision import one_pass
+    from worker.engines.local.vision import run_alone
 
-    run = ModerationRun(**params)
-    one_pass(path, info, [run], progress)
-    return run.response(info)
+    return run_alone(path, info, ModerationRun(**params), progress)

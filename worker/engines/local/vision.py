@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import gcd
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from worker.engines.local.frames import U8Frames
 from worker.engines.local.sampling import sampled
@@ -19,6 +19,7 @@ from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
 
+R = TypeVar("R", covariant=True)
 LONG_SIDE = 640  # the pictures' long side: what the face detector and open_nsfw are fed from
 
 
@@ -48,3 +49,13 @@ def one_pass(
                 if slot > last[k]:
                     last[k] = slot
                     run.take(at, picture)
+
+
+class Answering(PictureRun, Protocol[R]):
+    def response(self, info: MediaInfo) -> R: ...
+
+
+def run_alone(path: Path, info: MediaInfo, run: Answering[R], progress: Progress | None) -> R:
+    """One model's whole response for `path` (its own decode)."""
+    one_pass(path, info, [run], progress)
+    return run.response(info)

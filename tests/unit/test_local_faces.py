@@ -5,6 +5,7 @@ integration tests."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import botocore.session
 import numpy as np
 import pytest
 
+from tests.conftest import FIXTURES
 from worker.engines.local import blazeface
 from worker.engines.local.blazeface import Detection, anchors, decode, project, weighted_nms
 from worker.engines.local.faces import (
@@ -118,9 +120,16 @@ def test_warp_affine_samples_pixel_centres_with_a_black_border() -> None:
 
 
 def _mesh(yaw_deg: float = 0.0, roll_deg: float = 0.0) -> np.ndarray:
-    """A 468-point mesh with the points pose() reads: eye corners, chin, forehead."""
+    """A 468-point mesh with the points pose() reads (eye corners, chin, forehead) and the
+    nose tip (1), nearer the camera (z negative)."""
     points = np.zeros((468, 3))
-    canonical = {33: (-30.0, 0.0, 0.0), 263: (30.0, 0.0, 0.0), 152: (0.0, 60, 0), 10: (0, -50, 0)}
+    canonical = {
+        33: (-30.0, 0.0, 0.0),
+        263: (30.0, 0.0, 0.0),
+        152: (0.0, 60, 0),
+        10: (0, -50, 0),
+        1: (0, 10, -30),
+    }
     yaw, roll = math.radians(yaw_deg), math.radians(roll_deg)
     turn = np.array(
         [[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0], [-math.sin(yaw), 0, math.cos(yaw)]]
@@ -140,6 +149,41 @@ def test_pose_of_a_synthetic_mesh() -> None:
     assert abs(turned["Yaw"]) == pytest.approx(30, abs=1e-3)
     assert pose(_mesh(yaw_deg=-30))["Yaw"] == pytest.approx(-turned["Yaw"], abs=1e-3)
     assert turned["Roll"] == pytest.approx(0, abs=1e-3)
+
+
+def _recorded_faces() -> list[tuple[dict[str, float], float, float]]:
+    """(Pose, eye-line angle in degrees, nose offset from the eyes' middle along the eye
+    line, in eye distances) of each face of a real GetFaceDetection recording."""
+    page = json.loads((FIXTURES / "hawkey999_face" / "GetFaceDetection.page1.json").read_text())
+    w, h = page["VideoMetadata"]["FrameWidth"], page["VideoMetadata"]["FrameHeight"]
+    out = []
+    for item in page["Faces"]:
+        face = item["Face"]
+        at = {m["Type"]: np.array([m["X"] * w, m["Y"] * h]) for m in face["Landmarks"]}
+        eyes = at["eyeRight"] - at["eyeLeft"]
+        along = float((at["nose"] - (at["eyeLeft"] + at["eyeRight"]) / 2) @ eyes)
+        angle = math.degrees(math.atan2(eyes[1], eyes[0]))
+        out.append((face["Pose"], angle, along / float(eyes @ eyes)))
+    return out
+
+
+def test_pose_signs_are_rekognitions_as_recorded() -> None:
+    # What Rekognition's signs are, read from its own output: Roll follows the eye line's
+    # angle (image y down), Yaw is positive when the nose is to the image's right.
+    recorded = _recorded_faces()
+    rolled = [(p["Roll"], angle) for p, angle, _ in recorded if abs(p["Roll"]) >= 1]
+    assert len(rolled) >= 15 and all(r * a > 0 for r, a in rolled)
+    turned = min(recorded, key=lambda f: f[0]["Yaw"])
+    assert turned[0]["Yaw"] < -30 and turned[2] < -0.3  # turned: nose well left
+    assert all(nose > 0 for p, _, nose in recorded if p["Yaw"] > 3)
+    # ours: a mesh turned so that its nose tip moves to the image's right reads a positive
+    # Yaw; one rolled so that the eye line falls to the right, a positive Roll
+    for yaw in (20.0, -20.0):
+        mesh = _mesh(yaw_deg=yaw)
+        nose_right = mesh[1, 0] > 320
+        assert (pose(mesh)["Yaw"] > 0) == nose_right
+    rolled_mesh = _mesh(roll_deg=10)
+    assert rolled_mesh[263, 1] > rolled_mesh[33, 1] and pose(rolled_mesh)["Roll"] > 0
 
 
 def test_landmarks_are_rekognitions_thirty_types_in_picture_ratios() -> None:

@@ -335,10 +335,11 @@ def pose(points: F64) -> Pose:
 
     X = the image-left eye's outer corner (33) -> the image-right one (263); Y = chin (152)
     -> forehead (10), made orthogonal to X; Z = X x Y. Roll is the eye line's angle, Yaw
-    the sideways turn (negative when the face turns toward the image's right), Pitch from
-    Y's depth. Measured: a near-frontal face gives about 3/2/11 (the canonical chin-forehead
-    line leans back: Pitch carries about +10 degrees on frontal faces, not removed here).
-    Rekognition's own sign conventions are not verified (README)."""
+    the sideways turn, Pitch from Y's depth. Roll and Yaw follow Rekognition's signs as a
+    recorded GetFaceDetection shows them (tests/unit/test_local_faces.py): Roll is positive
+    when the eye line falls toward the image's right, Yaw when the nose points to the
+    image's right. Pitch's sign is not verified (the recording has no pitched face), and the
+    canonical chin-forehead line leans back: Pitch reads about +10 degrees on frontal faces."""
     x_axis = points[263] - points[33]
     x_axis = x_axis / np.linalg.norm(x_axis)
     up = points[10] - points[152]
@@ -346,7 +347,7 @@ def pose(points: F64) -> Pose:
     up = up / np.linalg.norm(up)
     z_axis = np.cross(x_axis, up)
     roll = math.degrees(math.atan2(x_axis[1], x_axis[0]))
-    sideways = -z_axis[0] if z_axis[2] < 0 else z_axis[0]
+    sideways = z_axis[0] if z_axis[2] < 0 else -z_axis[0]
     yaw = math.degrees(math.asin(max(-1.0, min(1.0, float(sideways)))))
     pitch = math.degrees(math.asin(max(-1.0, min(1.0, float(-up[2])))))
     return Pose(Roll=round(roll, 3), Yaw=round(yaw, 3), Pitch=round(pitch, 3))

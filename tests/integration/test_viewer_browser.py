@@ -3,9 +3,10 @@ driven by Playwright (no browser download), videos indexed by the real `vidx` co
 
 The 720p programme is indexed with the local engine (shots, cues, content range), its shot
 thumbnails made by `vidx clips --thumbnails`, and real recorded Rekognition label,
-moderation and face results (of other videos: the local engine makes none) imported onto
-it, so every lane has real data. The ProRes programme (indexed, no thumbnails, no labels)
-is the source a browser cannot play. A screenshot is kept at test-artifacts/viewer.png.
+moderation and face results (of other videos) imported onto it, so every lane has real
+data. The dev photos are indexed with all four local features, whose lanes are checked
+too. The ProRes programme (indexed, no thumbnails, no labels) is the source a browser
+cannot play. A screenshot is kept at test-artifacts/viewer.png.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ CHROMIUM_ARGS = [
 SCREENSHOT = REPO / "test-artifacts" / "viewer.png"
 PROGRAMME = MEDIA / "synthetic" / "programme_720p25.mp4"
 PRORES = MEDIA / "synthetic" / "programme_prores.mov"
+DEV = MEDIA / "ml" / "objects_dev_720p25.mp4"
 IMPORTS = [
     ("labels", "labelpy_kfir/GetLabelDetection.page1.json"),
     ("moderation", "netflix_93f8/GetContentModeration.page1.json"),
@@ -70,6 +72,7 @@ class Served:
     thumbs: dict[str, Any]
     prores_id: str
     hostile_id: str  # imported labels only, a label name full of markup, no media
+    local_id: str  # the dev photos, every feature of the local engine
 
 
 def _ok(args: list[str], env: dict[str, str]) -> str:
@@ -116,6 +119,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, media: Path) -> Iterator[Se
     for feature, rel in IMPORTS:
         _ok(["import", "--feature", feature, str(whole(rel, tmp, meta)), "--video", vid], env)
     prores = json.loads(_ok(["run", str(PRORES), "--clips", "none", "--json"], env))
+    every = "segments,labels,faces,moderation"
+    local = json.loads(
+        _ok(["run", str(DEV), "--features", every, "--clips", "none", "--json"], env)
+    )
     page = json.loads(whole(IMPORTS[0][1], tmp).read_text())
     page["Labels"][0]["Label"]["Name"] = HOSTILE_NAME
     (tmp / "hostile.json").write_text(json.dumps(page))
@@ -124,7 +131,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, media: Path) -> Iterator[Se
     try:
         doc = httpx.get(f"{base}/videos/{vid}/timeline").json()
         thumbs = httpx.get(f"{base}/videos/{vid}/thumbnails").json()
-        yield Served(base, vid, doc, thumbs, prores["video_id"], hostile)
+        yield Served(base, vid, doc, thumbs, prores["video_id"], hostile, local["video_id"])
     finally:
         stop(proc)
 
@@ -170,6 +177,21 @@ def wait_seeked(page: Any, start_ms: int, tolerance_ms: float) -> float:
         timeout=10000,
     )
     return float(page.evaluate("document.getElementById('video').currentTime * 1000"))
+
+
+def test_local_models_fill_their_lanes(page: Any, served: Served) -> None:
+    doc = httpx.get(f"{served.base}/videos/{served.local_id}/timeline").json()
+    open_viewer(page, served, served.local_id)
+    for lane, key in LANES.items():
+        expected = len(doc[key])
+        assert expected > 0 or key == "moderation", f"the local engine found no {key}"
+        head = page.locator(f".tl-lane[data-lane={lane}] .tl-count")
+        assert head.text_content() == str(expected), lane
+        assert page.locator(f".tl-lane[data-lane={lane}] .tl-range").count() == expected, lane
+    names = sorted({r["name"] for r in doc["labels"]})
+    rows = page.locator(".tl-lane[data-lane=labels] .tl-sub")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.name)")) == names
+    assert "Cat" in names
 
 
 def test_every_lane_shows_the_timelines_count(page: Any, served: Served) -> None:
@@ -344,7 +366,9 @@ def test_list_page_links_to_each_viewer(page: Any, served: Served) -> None:
     page.goto(f"{served.base}/")
     page.wait_for_selector("body[data-state=ready]", state="attached")
     ids = page.locator("#videos tbody tr").evaluate_all("rs => rs.map(r => r.dataset.videoId)")
-    assert sorted(ids) == sorted([served.video_id, served.prores_id, served.hostile_id])
+    assert sorted(ids) == sorted(
+        [served.video_id, served.prores_id, served.hostile_id, served.local_id]
+    )
     page.locator(f"#videos tr[data-video-id='{served.video_id}'] a").click()
     page.wait_for_url(f"{served.base}/videos/{served.video_id}/view")
     page.wait_for_selector("body[data-state=ready]", state="attached")

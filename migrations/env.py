@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from models import Base
+from models.detection import in_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,7 +40,12 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # render_as_batch: SQLite can only ALTER through table copies
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_name=in_models,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -10,7 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, JSONType
 
 # kinds shared by detections and timeline ranges
-KINDS = ("shot", "cue", "label", "moderation", "face")
+KINDS = ("shot", "cue", "label", "moderation", "face", "text")
+# Text search is made by migration 0008 only, outside these models: a GIN expression index
+# on PostgreSQL, an FTS5 table (and its shadow tables and triggers) on SQLite.
+TEXT_SEARCH_TABLE = "timeline_text"
+TEXT_SEARCH_INDEX = "ix_timeline_text_words"
+
+
+def in_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's include_name hook: False for the text search objects, True otherwise."""
+    if type_ == "table" and name is not None and name.startswith(TEXT_SEARCH_TABLE):
+        return False
+    return not (type_ == "index" and name == TEXT_SEARCH_INDEX)
+
+
 _KEYSET = ("video_id", "start_ms", "id")  # the order of search pages
 _CHECKED = ("max_confidence", "end_ms")  # filters of a search
 

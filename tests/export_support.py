@@ -33,6 +33,7 @@ def make_doc(
     cues: Sequence[tuple[str, int, int, float]] = (),
     moderation: Sequence[tuple[str, int, int, float]] = (),
     faces: Sequence[tuple[int, int, float]] = (),
+    text: Sequence[tuple[str, int, int, float]] = (),
     source: str = "/media/film.mov",
     video_id: str = "0123456789abcdef",
     start_timecode: str | None = None,
@@ -95,6 +96,17 @@ def make_doc(
         "faces": [
             {"start_ms": a, "end_ms": b, "max_confidence": c, "detections": 5, "attributes": {}}
             for a, b, c in faces
+        ],
+        "text": [
+            {
+                "name": n,
+                "type": "LINE",
+                "start_ms": a,
+                "end_ms": b,
+                "max_confidence": c,
+                "detections": 4,
+            }
+            for n, a, b, c in text
         ],
         "content_range_ms": None,
         "notes": [],

@@ -247,6 +247,7 @@ def timeline(session: Session, video_id: str) -> rm.Timeline:
             rm.FaceRange(*_span(r), attributes=dict(r.data.get("attributes", {})))
             for r in _ranges(session, video_id, "face")
         ),
+        text=tuple(rm.TextRange(r.name, *_span(r)) for r in _ranges(session, video_id, "text")),
         content_range_ms=content_range_of(session, video_id),
         notes=tuple(notes_of(session, video)),
         clips=tuple(

@@ -24,6 +24,7 @@ from worker.read_model import (
     Note,
     ShotRange,
     StepState,
+    TextRange,
     Thumbnails,
     Timeline,
     TimelineClip,
@@ -74,6 +75,7 @@ def timeline_json(tl: Timeline) -> JsonObject:
         "labels": [{"name": x.name, "parents": list(x.parents), **_span(x)} for x in tl.labels],
         "moderation": [{"name": x.name, "parent": x.parent, **_span(x)} for x in tl.moderation],
         "faces": [{**_span(x), "attributes": dict(x.attributes)} for x in tl.faces],
+        "text": [{"name": x.name, "type": x.type, **_span(x)} for x in tl.text],
         "content_range_ms": None if tl.content_range_ms is None else list(tl.content_range_ms),
         "notes": [
             {
@@ -101,7 +103,7 @@ def timeline_json(tl: Timeline) -> JsonObject:
     }
 
 
-def _span(x: LabelRange | ModerationRange | FaceRange) -> JsonObject:
+def _span(x: LabelRange | ModerationRange | FaceRange | TextRange) -> JsonObject:
     return {
         "start_ms": x.start_ms,
         "end_ms": x.end_ms,
@@ -218,6 +220,11 @@ def timeline_from_json(doc: Mapping[str, Any]) -> Timeline:
         ),
         faces=tuple(
             FaceRange(**_span_of(x), attributes=dict(x.get("attributes", {}))) for x in doc["faces"]
+        ),
+        # documents written before the text feature have no "text" list
+        text=tuple(
+            TextRange(x["name"], **_span_of(x), type=x.get("type", "LINE"))
+            for x in doc.get("text", ())
         ),
         content_range_ms=None if rng is None else (rng[0], rng[1]),
         notes=tuple(

@@ -90,6 +90,18 @@ class FaceRange:
 
 
 @dataclass(frozen=True)
+class TextRange:
+    """A run of one line of text (the same words, any position) at nearby times."""
+
+    name: str  # the line's text
+    start_ms: int
+    end_ms: int
+    max_confidence: float | None
+    detections: int
+    type: str = "LINE"
+
+
+@dataclass(frozen=True)
 class Note:
     """What the timeline should be read with: a span of decode errors in an accepted file."""
 
@@ -123,6 +135,7 @@ class Timeline:
     labels: tuple[LabelRange, ...]
     moderation: tuple[ModerationRange, ...]
     faces: tuple[FaceRange, ...]
+    text: tuple[TextRange, ...]
     content_range_ms: tuple[int, int] | None  # the programme; None without Content cues
     notes: tuple[Note, ...]
     clips: tuple[TimelineClip, ...]
@@ -133,7 +146,7 @@ class Timeline:
 class Range:
     """A shot, a technical cue, or a run of label/moderation/face detections."""
 
-    kind: str  # shot | cue | label | moderation | face
+    kind: str  # shot | cue | label | moderation | face | text
     name: str
     parent: str | None
     seq: int  # the shot's index; otherwise the position within its kind

@@ -42,7 +42,7 @@ class BoundingBox:
 
 @dataclass(frozen=True)
 class ParsedDetection:
-    kind: str  # shot | cue | label | moderation | face | decode_error
+    kind: str  # shot | cue | label | moderation | face | text | decode_error
     name: str
     start_ms: int
     end_ms: int | None = None  # half-open end where the item spans time
@@ -125,6 +125,7 @@ def _model_version(feature: Feature, page: Mapping[str, Any]) -> str | None:
         Feature.LABELS: "LabelModelVersion",
         Feature.MODERATION: "ModerationModelVersion",
         Feature.FACES: "FaceModelVersion",  # the local engine's (GetFaceDetection has none)
+        Feature.TEXT: "TextModelVersion",
     }
     return page.get(key.get(feature, ""))
 
@@ -236,6 +237,37 @@ def _faces(page: Mapping[str, Any], video: VideoMeta | None) -> list[ParsedDetec
     return out
 
 
+TEXT_NAME_MAX = 256  # the name column's size: longer lines are cut (the whole text is in data)
+
+
+def _text(page: Mapping[str, Any], video: VideoMeta | None) -> list[ParsedDetection]:
+    """LINEs and WORDs alike; a WORD's parent is its LINE's text (ParentId within the frame)."""
+    out = []
+    for item in page.get("TextDetections", []):
+        text = item["TextDetection"]
+        kind = str(text["Type"])
+        if kind not in ("LINE", "WORD"):
+            raise ValueError(f"unknown text type {kind!r}")
+        out.append((int(item["Timestamp"]), text))
+    lines = {
+        (at, t.get("Id")): " ".join(str(t["DetectedText"]).split())
+        for at, t in out
+        if t["Type"] == "LINE"
+    }
+    return [
+        ParsedDetection(
+            kind="text",
+            name=" ".join(str(t["DetectedText"]).split())[:TEXT_NAME_MAX],
+            parent=None if t["Type"] == "LINE" else lines.get((at, t.get("ParentId"))),
+            start_ms=at,
+            confidence=float(t["Confidence"]) if "Confidence" in t else None,
+            bbox=_bbox((t.get("Geometry") or {}).get("BoundingBox")),
+            data={"Timestamp": at, **t},
+        )
+        for at, t in out
+    ]
+
+
 def _decode_errors(page: Mapping[str, Any]) -> list[ParsedDetection]:
     """The local engine's decode errors (a vidx extension of the page, decode_errors.py):
     one item per span, kept as detections only (not timeline ranges)."""
@@ -266,5 +298,6 @@ _PARSERS = {
     Feature.SEGMENTS: _segments,
     Feature.LABELS: _labels,
     Feature.MODERATION: _moderation,
+    Feature.TEXT: _text,
     Feature.FACES: _faces,
 }

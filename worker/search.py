@@ -16,18 +16,31 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from models import TimelineRange, Video
+from models.detection import TEXT_SEARCH_TABLE
 from worker.errors import VideoNotFoundError, VidxError
 from worker.read_model import Page
 
-QUERY_KINDS = ("label", "moderation", "face", "shot", "cue")
+QUERY_KINDS = ("label", "moderation", "face", "text", "shot", "cue")
+_WORD = re.compile(r"\w+")  # a word as both text indexes split them (letters, digits, _)
 _T = TimelineRange
 
 
@@ -128,6 +141,8 @@ def _filter_fingerprint(f: QueryFilter) -> str:
 def _check(f: QueryFilter) -> None:
     if f.kind is not None and f.kind not in QUERY_KINDS:
         raise InvalidQueryError(f"unknown kind {f.kind!r} (choose from: {', '.join(QUERY_KINDS)})")
+    if f.kind == "text" and f.name:
+        text_words(f.name)
     if f.limit < 1:
         raise InvalidQueryError(f"limit must be at least 1, not {f.limit}")
     if f.min_confidence is not None and not 0 <= f.min_confidence <= 100:
@@ -136,13 +151,40 @@ def _check(f: QueryFilter) -> None:
         raise InvalidQueryError(f"window end {f.to_ms} ms must be after its start {f.from_ms} ms")
 
 
-def _conditions(f: QueryFilter) -> list[ColumnElement[bool]]:
+def text_words(name: str) -> list[str]:
+    """The words a text search looks for (any case); InvalidQueryError when there are none."""
+    words = _WORD.findall(name)
+    if not words:
+        raise InvalidQueryError(f"text search {name!r} has no word to look for")
+    return words
+
+
+def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Text ranges whose line holds every word (migration 0008 made the indexes)."""
+    if dialect == "postgresql":
+        # the same expression as the index, so the planner uses it
+        simple: ColumnElement[str] = literal_column("'simple'")
+        return func.to_tsvector(simple, _T.name).bool_op("@@")(
+            func.plainto_tsquery(simple, " ".join(words))
+        )
+    # FTS5: each word quoted, so none is read as an operator (AND, OR, NEAR, *)
+    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return _T.id.in_(
+        select(literal_column("rowid"))
+        .select_from(table(TEXT_SEARCH_TABLE))
+        .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
+    )
+
+
+def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.video_id:
         where.append(_T.video_id == f.video_id)
     if f.kind:
         where.append(_T.kind == f.kind)
-    if f.name:
+    if f.name and f.kind == "text":  # text: the line holds the words, any case
+        where.append(_has_words(text_words(f.name), dialect))
+    elif f.name:
         where.append(_T.name == f.name)
     if f.min_confidence is not None:
         where.append(_T.max_confidence >= f.min_confidence)
@@ -154,9 +196,10 @@ def _conditions(f: QueryFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def query_statement(f: QueryFilter) -> Select[*tuple[Any, ...]]:
-    """The page's SELECT: one row more than the limit, to know whether another page follows."""
-    where = _conditions(f)
+def query_statement(f: QueryFilter, dialect: str = "postgresql") -> Select[*tuple[Any, ...]]:
+    """The page's SELECT: one row more than the limit, to know whether another page follows.
+    `dialect` picks the text index (PostgreSQL's or SQLite's)."""
+    where = _conditions(f, dialect)
     if f.after is not None:
         video_id, start_ms, range_id = decode_cursor(
             f.after, _filter_fingerprint(f), (str, int, int)
@@ -186,7 +229,7 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
     if f.video_id and session.get(Video, f.video_id) is None:
         raise VideoNotFoundError(f.video_id)
     _plan_each_call(session)
-    found = session.execute(query_statement(f)).all()
+    found = session.execute(query_statement(f, session.get_bind().dialect.name)).all()
     rows = [_row(r) for r in found[: f.limit]]
     next_cursor = None
     if len(found) > f.limit:

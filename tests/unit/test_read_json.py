@@ -29,6 +29,7 @@ from worker.read_model import (
     ShotThumbnail,
     SpriteSheet,
     StepState,
+    TextRange,
     Thumbnails,
     Timeline,
     TimelineClip,
@@ -51,6 +52,7 @@ def full_timeline() -> Timeline:
         labels=(LabelRange("Car", ("Vehicle", "Transport"), 0, 4200, 97.1, 12),),
         moderation=(ModerationRange("Violence", "", 100, 200, 88.5, 2),),
         faces=(FaceRange(0, 500, 99.9, 3, {"smile": True}),),
+        text=(TextRange("NO PARKING", 1000, 2500, 96.5, 4),),
         content_range_ms=(6000, 52000),
         notes=(Note("DecodeErrors", 12000, 12040, 5, "5 decode errors"),),
         clips=(
@@ -71,6 +73,7 @@ def test_timeline_json_is_the_documented_shape_in_order() -> None:
         "labels",
         "moderation",
         "faces",
+        "text",
         "content_range_ms",
         "notes",
         "clips",
@@ -110,6 +113,16 @@ def test_timeline_json_is_the_documented_shape_in_order() -> None:
         "end_ms",
         "max_confidence",
         "detections",
+    ]
+    assert doc["text"] == [
+        {
+            "name": "NO PARKING",
+            "type": "LINE",
+            "start_ms": 1000,
+            "end_ms": 2500,
+            "max_confidence": 96.5,
+            "detections": 4,
+        }
     ]
     assert doc["faces"] == [
         {
@@ -157,8 +170,12 @@ def test_a_hand_built_document_round_trips() -> None:
         cues=[("BlackFrames", 0, 500, 99.0)],
         moderation=[("Violence", 3000, 4000, 88.0)],
         faces=[(0, 40, 99.5)],
+        text=[("NO PARKING", 500, 2500, 96.0)],
     )
     assert json.dumps(timeline_json(timeline_from_json(doc))) == json.dumps(doc)
+    # a document written before the text feature reads as one with no text
+    old = {k: v for k, v in doc.items() if k != "text"}
+    assert timeline_from_json(old).text == ()
 
 
 def test_reading_names_what_is_wrong() -> None:

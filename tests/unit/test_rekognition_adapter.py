@@ -55,12 +55,14 @@ METHOD = {  # Feature -> (Start* method, Get* method)
     Feature.LABELS: ("start_label_detection", "get_label_detection"),
     Feature.MODERATION: ("start_content_moderation", "get_content_moderation"),
     Feature.FACES: ("start_face_detection", "get_face_detection"),
+    Feature.TEXT: ("start_text_detection", "get_text_detection"),
 }
 ITEMS = {
     Feature.SEGMENTS: "Segments",
     Feature.LABELS: "Labels",
     Feature.MODERATION: "ModerationLabels",
     Feature.FACES: "Faces",
+    Feature.TEXT: "TextDetections",
 }
 
 
@@ -219,6 +221,40 @@ def test_start_faces_with_channel(client: Any, stub: Stubber) -> None:
     assert RekognitionEngine(client, CHANNEL).start(request) == "face-1"
 
 
+def test_start_text_sends_the_default_word_confidence(client: Any, stub: Stubber) -> None:
+    stub.add_response(
+        "start_text_detection",
+        {"JobId": "text-1"},
+        _base(Filters={"WordFilter": {"MinConfidence": 80.0}}),
+    )
+    assert RekognitionEngine(client).start(_request(Feature.TEXT)) == "text-1"
+
+
+def test_start_text_with_word_filter_regions_and_channel(client: Any, stub: Stubber) -> None:
+    region = {"left": 0.0, "top": 0.7, "width": 1.0, "height": 0.3}  # lower thirds
+    stub.add_response(
+        "start_text_detection",
+        {"JobId": "text-2"},
+        _base(
+            Filters={
+                "WordFilter": {
+                    "MinConfidence": 60.0,
+                    "MinBoundingBoxHeight": 0.02,
+                    "MinBoundingBoxWidth": 0.01,
+                },
+                "RegionsOfInterest": [
+                    {"BoundingBox": {"Left": 0.0, "Top": 0.7, "Width": 1.0, "Height": 0.3}}
+                ],
+            },
+            NotificationChannel={"SNSTopicArn": CHANNEL.sns_topic_arn, "RoleArn": CHANNEL.role_arn},
+        ),
+    )
+    request = _request(
+        Feature.TEXT, min_confidence=60, min_box_height=0.02, min_box_width="0.01", regions=[region]
+    )
+    assert RekognitionEngine(client, CHANNEL).start(request) == "text-2"
+
+
 def test_job_tag_is_sanitised_to_the_api_pattern(client: Any, stub: Stubber) -> None:
     stub.add_response(
         "start_face_detection",
@@ -244,6 +280,20 @@ def test_start_without_s3_object_calls_nothing(client: Any, stub: Stubber) -> No
         (Feature.SEGMENTS, {"segment_types": ["SHOTS"]}, "segment_types"),
         (Feature.FACES, {"face_attributes": "SOME"}, "face_attributes"),
         (Feature.LABELS, {"min_confidence": "high"}, "min_confidence"),
+        (Feature.TEXT, {"min_confidence": 120}, "min_confidence"),
+        (Feature.TEXT, {"min_box_height": "tall"}, "min_box_height"),
+        (
+            Feature.TEXT,
+            {"regions": [{"left": 0.5, "top": 0, "width": 0.6, "height": 1}]},
+            "regions",
+        ),
+        (Feature.TEXT, {"regions": [{"left": 0, "top": 0}]}, "regions"),
+        (
+            Feature.TEXT,
+            {"regions": [{"left": 0, "top": 0, "width": 1, "height": 1}] * 11},
+            "regions",
+        ),
+        (Feature.TEXT, {"region": []}, "unknown text parameter"),
     ],
 )
 def test_start_refuses_bad_params_before_calling(

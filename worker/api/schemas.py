@@ -102,6 +102,11 @@ class Face(Span):
     attributes: dict[str, object]
 
 
+class Text(Span):
+    name: str = Field(description="the line of text read in the picture")
+    type: Literal["LINE", "WORD"] = "LINE"
+
+
 _MODE_DOC = "the mode that made the clip: a smart cut that fell back is accurate"
 _CODEC_DOC = "the clip's video codec: h264 (MP4), prores (MOV), or copy mode's source codec"
 _NOTE_DOC = "e.g. why a smart cut fell back to accurate; null when there is nothing to say"
@@ -141,6 +146,7 @@ class Timeline(BaseModel):
     labels: list[Label]
     moderation: list[Moderation]
     faces: list[Face]
+    text: list[Text] = Field(default_factory=list)
     content_range_ms: list[int] | None = Field(min_length=2, max_length=2)
     clips: list[TimelineClip]
     notes: list[TimelineNote] = Field(default_factory=list)

@@ -43,6 +43,7 @@ _API_FEATURES = {
     "StartLabelDetection": Feature.LABELS,
     "StartContentModeration": Feature.MODERATION,
     "StartFaceDetection": Feature.FACES,
+    "StartTextDetection": Feature.TEXT,
 }
 
 

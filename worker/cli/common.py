@@ -27,7 +27,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 FORMAT_HELP = "text or json (one JSON document on stdout)"
-FEATURES_HELP = "comma-separated: segments, labels, moderation, faces"
+FEATURES_HELP = "comma-separated: segments, labels, moderation, faces, text"
 ENGINE_HELP = "analysis engine: local or aws (VIDX_ENGINE)"
 ID_HELP = "a video id, or its first 4+ characters when no other id starts with them"
 CLIPS_HELP = "clips to cut: shots, content (comma-separated), or none"

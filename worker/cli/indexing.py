@@ -80,7 +80,9 @@ def import_cmd(
     pages: list[Path] = typer.Argument(
         ..., metavar="PAGE.json...", help="recorded Get* response JSON files, in order"
     ),
-    feature: str = typer.Option(..., "--feature", help="segments, labels, moderation or faces"),
+    feature: str = typer.Option(
+        ..., "--feature", help="segments, labels, moderation, faces or text"
+    ),
     video: str | None = typer.Option(None, "--video", metavar="ID", help="attach to this video"),
     name: str | None = typer.Option(
         None, "--name", help="the video's file name (default: the S3 object's)"

@@ -95,7 +95,10 @@ def query(
     ),
     kind: str | None = typer.Option(None, metavar="KIND", help=f"one of: {', '.join(QUERY_KINDS)}"),
     name: str | None = typer.Option(
-        None, metavar="NAME", help="label name or cue type, e.g. Dog, EndCredits"
+        None,
+        metavar="NAME",
+        help="label name or cue type, e.g. Dog, EndCredits; with --kind text, words the "
+        "line holds (any case), e.g. parking",
     ),
     min_confidence: float | None = typer.Option(None, metavar="PERCENT", help="0-100"),
     from_: str | None = typer.Option(
@@ -118,7 +121,8 @@ def query(
         help="table (tab-separated when stdout is not a terminal), json or csv",
     ),
 ) -> None:
-    """Find what is where: ranges overlapping a window, by kind, name, confidence.
+    """Find what is where: ranges overlapping a window, by kind, name, confidence; lines of
+    text by the words they hold (--kind text --name parking).
 
     Ordered by video, then start time. When more rows follow, stderr says
     `vidx: next page: --cursor CURSOR`: repeat the command with it."""

@@ -19,6 +19,7 @@ class Feature(StrEnum):
     LABELS = "labels"
     MODERATION = "moderation"
     FACES = "faces"
+    TEXT = "text"
 
 
 # the list each feature's Get* response pages over
@@ -27,6 +28,7 @@ ITEMS_KEY = {
     Feature.LABELS: "Labels",
     Feature.MODERATION: "ModerationLabels",
     Feature.FACES: "Faces",
+    Feature.TEXT: "TextDetections",
 }
 
 

@@ -21,6 +21,7 @@ from worker.engines.rekognition_requests import (
     moderation_request,
     paged,
     segment_request,
+    text_request,
 )
 from worker.errors import EngineError, JobNotFinishedError
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # names only annotations use
         GetFaceDetectionRequestTypeDef,
         GetLabelDetectionRequestTypeDef,
         GetSegmentDetectionRequestTypeDef,
+        GetTextDetectionRequestTypeDef,
     )
 
     from worker.engines.port import JobRequest, Progress, ResultPage
@@ -43,12 +45,14 @@ START_OPERATIONS = {
     Feature.LABELS: "StartLabelDetection",
     Feature.MODERATION: "StartContentModeration",
     Feature.FACES: "StartFaceDetection",
+    Feature.TEXT: "StartTextDetection",
 }
 GET_OPERATIONS = {
     Feature.SEGMENTS: "GetSegmentDetection",
     Feature.LABELS: "GetLabelDetection",
     Feature.MODERATION: "GetContentModeration",
     Feature.FACES: "GetFaceDetection",
+    Feature.TEXT: "GetTextDetection",
 }
 _AGGREGATE_BY: dict[str, LabelDetectionAggregateByType] = {
     "TIMESTAMPS": "TIMESTAMPS",
@@ -95,6 +99,8 @@ class RekognitionEngine:
                     ]
                 case Feature.FACES:
                     job_id = c.start_face_detection(**face_request(request, channel))["JobId"]
+                case Feature.TEXT:
+                    job_id = c.start_text_detection(**text_request(request, channel))["JobId"]
         return job_id
 
     def state(self, feature: Feature, job_id: str) -> EngineJobReport:
@@ -156,6 +162,9 @@ class RekognitionEngine:
             case Feature.FACES:
                 faces: GetFaceDetectionRequestTypeDef = {"JobId": job_id}
                 return c.get_face_detection(**paged(faces, max_results, token))
+            case Feature.TEXT:
+                text: GetTextDetectionRequestTypeDef = {"JobId": job_id}
+                return c.get_text_detection(**paged(text, max_results, token))
             case Feature.SEGMENTS:
                 segments: GetSegmentDetectionRequestTypeDef = {"JobId": job_id}
                 return c.get_segment_detection(**paged(segments, max_results, token))

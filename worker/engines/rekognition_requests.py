@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 
 from worker.engines.port import JobRequest
+from worker.engines.text_params import text_filters
 from worker.errors import EngineError, InvalidInputError
 
 if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at run time
     from mypy_boto3_rekognition.literals import FaceAttributesType, SegmentTypeType
     from mypy_boto3_rekognition.type_defs import (
         BlackFrameTypeDef,
+        DetectionFilterTypeDef,
         GeneralLabelsSettingsTypeDef,
         NotificationChannelTypeDef,
         StartContentModerationRequestTypeDef,
@@ -29,6 +31,8 @@ if TYPE_CHECKING:  # the stubs are a dev dependency; nothing here needs them at 
         StartSegmentDetectionFiltersTypeDef,
         StartSegmentDetectionRequestTypeDef,
         StartTechnicalCueDetectionFilterTypeDef,
+        StartTextDetectionFiltersTypeDef,
+        StartTextDetectionRequestTypeDef,
         VideoTypeDef,
     )
 
@@ -67,8 +71,8 @@ def video_of(request: JobRequest) -> VideoTypeDef:
 
 
 class _StartMembers(TypedDict):
-    """The members all four Start* operations share: each Start*RequestTypeDef has them
-    with these types, so a body of any of the four is one of these (structurally)."""
+    """The members all five Start* operations share: each Start*RequestTypeDef has them
+    with these types, so a body of any of the five is one of these (structurally)."""
 
     Video: VideoTypeDef
     ClientRequestToken: NotRequired[str]
@@ -90,7 +94,7 @@ def _with_shared(body: _Body, request: JobRequest, channel: NotificationChannel 
 
 
 class _PageMembers(TypedDict):
-    """The members all four Get* operations share (see `_StartMembers`)."""
+    """The members all five Get* operations share (see `_StartMembers`)."""
 
     JobId: str
     MaxResults: NotRequired[int]
@@ -168,6 +172,32 @@ def face_request(
         if attributes not in _FACE_ATTRIBUTES:
             raise InvalidInputError(f"face_attributes={attributes!r}: expected DEFAULT or ALL")
         body["FaceAttributes"] = _FACE_ATTRIBUTES[attributes]
+    return body
+
+
+def text_request(
+    request: JobRequest, channel: NotificationChannel | None
+) -> StartTextDetectionRequestTypeDef:
+    body: StartTextDetectionRequestTypeDef = {"Video": video_of(request)}
+    body = _with_shared(body, request, channel)
+    f = text_filters(request.params)
+    filters: StartTextDetectionFiltersTypeDef = {}
+    word: DetectionFilterTypeDef = {}
+    if f.min_confidence is not None:
+        word["MinConfidence"] = f.min_confidence
+    if f.min_box_height is not None:
+        word["MinBoundingBoxHeight"] = f.min_box_height
+    if f.min_box_width is not None:
+        word["MinBoundingBoxWidth"] = f.min_box_width
+    if word:
+        filters["WordFilter"] = word
+    if f.regions:
+        filters["RegionsOfInterest"] = [
+            {"BoundingBox": {"Left": r.left, "Top": r.top, "Width": r.width, "Height": r.height}}
+            for r in f.regions
+        ]
+    if filters:
+        body["Filters"] = filters
     return body
 
 

@@ -51,7 +51,7 @@ def check(fmt: str, vtt_kinds: Collection[str] | None = None) -> None:
 def render(tl: Timeline, fmt: str, *, vtt_kinds: Collection[str] | None = None) -> str:
     """The timeline in format `fmt` (a key of FORMATS); ExportError otherwise.
 
-    `vtt_kinds` limits a WebVTT export to some cue kinds (shot, cue, label, moderation, face).
+    `vtt_kinds` limits a WebVTT export to some cue kinds (shot, cue, label, moderation, face, text).
     """
     check(fmt, vtt_kinds)
     if fmt == "json":

@@ -26,6 +26,7 @@ def write_csv(tl: Timeline) -> str:
         ("moderation", x.name, "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.moderation
     ]
     rows += [("face", "Face", "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.faces]
+    rows += [("text", x.name, "", x.start_ms, x.end_ms, x.max_confidence) for x in tl.text]
     rows.sort(key=lambda r: (r[3], r[0]))  # by start, then kind: a stable sort keeps the rest
     writer.writerows(rows)
     return buf.getvalue()

@@ -23,7 +23,7 @@ from worker.timecode import is_drop_frame, ms_to_frame, parse_rate, read_timecod
 PROGRAMME_START, PROGRAMME_START_DF = "01:00:00:00", "01:00:00;00"
 
 # Detection kinds in the order writers list them when two start together.
-DETECTION_KINDS = ("cue", "label", "moderation", "face")
+DETECTION_KINDS = ("cue", "label", "moderation", "face", "text")
 
 
 class ExportError(VidxError):
@@ -162,6 +162,9 @@ def _view(tl: Timeline) -> ExportView:
     for i, f in enumerate(tl.faces):
         extra = {"attributes": dict(f.attributes), "detections": f.detections}
         dets.append(_det("face", i, "Face", f.start_ms, f.end_ms, f.max_confidence, extra))
+    for i, t in enumerate(tl.text):
+        extra = {"type": t.type, "detections": t.detections}
+        dets.append(_det("text", i, t.name, t.start_ms, t.end_ms, t.max_confidence, extra))
     dets.sort(key=lambda d: (d.start_ms, DETECTION_KINDS.index(d.kind), d.end_ms, d.seq))
     return ExportView(video, shots, dets)
 

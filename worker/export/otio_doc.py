@@ -36,6 +36,7 @@ MARKER_COLOURS = {
     "label": otio.schema.MarkerColor.GREEN,
     "moderation": otio.schema.MarkerColor.RED,
     "face": otio.schema.MarkerColor.YELLOW,
+    "text": otio.schema.MarkerColor.MAGENTA,
 }
 
 

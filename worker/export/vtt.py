@@ -1,10 +1,11 @@
 """WebVTT: a chapter-style cue per shot plus a cue per technical cue, label, moderation
-label and face range.
+label, face range and line of text.
 
 Every cue has an identifier `<kind>-<n>` (`shot-3`, `cue-0`, `label-12`, `moderation-1`,
-`face-4`; n is the position in the timeline document's list of that kind) so a player
-or script can pick the kinds it wants; the text is the name and the confidence,
-e.g. `Dog (97.1%)`, `Shot 3 (99.2%)`, `ColorBars (98.0%)`, `Face (99.9%)`.
+`face-4`, `text-2`; n is the position in the timeline document's list of that kind) so a
+player or script can pick the kinds it wants; the text is the name and the confidence,
+e.g. `Dog (97.1%)`, `Shot 3 (99.2%)`, `ColorBars (98.0%)`, `Face (99.9%)`, and for a line
+of text the words read, `NO PARKING (96.0%)`.
 Cues are sorted by start time; a range with no duration (a single detection) is
 given one frame, since a WebVTT cue must end after it starts.
 """

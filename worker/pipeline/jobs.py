@@ -31,6 +31,7 @@ DEFAULT_PARAMS: dict[Feature, dict[str, Any]] = {
     Feature.LABELS: {"min_confidence": 50.0},
     Feature.MODERATION: {"min_confidence": 50.0},
     Feature.FACES: {"face_attributes": "DEFAULT"},
+    Feature.TEXT: {"min_confidence": 80.0},  # WordFilter (worker/engines/text_params.py)
 }
 
 

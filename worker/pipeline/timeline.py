@@ -1,4 +1,4 @@
-"""Merge a job's parsed detections into timeline ranges (shots, cues, label runs).
+"""Merge a job's parsed detections into timeline ranges (shots, cues, label and text runs).
 
 Built from the parsed items while collecting, so the rows just written are not read back."""
 
@@ -31,8 +31,13 @@ def build_ranges(
     merge_gap_ms: int = DEFAULT_MERGE_GAP_MS,
 ) -> list[Range]:
     segments = [d for d in kind_rows if d.kind in ("shot", "cue")]
-    # decode errors stay detections: notes on the timeline, not ranges to search
-    others = [d for d in kind_rows if d.kind in ("label", "moderation", "face")]
+    # decode errors stay detections: notes on the timeline, not ranges to search; text
+    # ranges are runs of one LINE (its WORDs are searchable through the line)
+    others = [
+        d
+        for d in kind_rows
+        if d.kind in ("label", "moderation", "face") or (d.kind == "text" and d.parent is None)
+    ]
     return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
 
 

@@ -3,7 +3,7 @@
     python -m worker.testing.aws_server --port 5000 [--host 127.0.0.1]
     AWS_ENDPOINT_URL=http://127.0.0.1:5000 vidx run ... --engine aws
 
-Serves every moto service (S3, SNS, SQS, IAM, STS, ...) and Rekognition's eight video
+Serves every moto service (S3, SNS, SQS, IAM, STS, ...) and Rekognition's ten video
 operations on one port. Tests in other processes control the fake over HTTP:
 POST /_vidx/fake/<action> {"account_id", "region", "arguments": {...}} calls the
 FakeRekognition method <action>; FakeControl (worker.testing.fake_control) wraps it.

@@ -1,4 +1,5 @@
-"""Rekognition Video's stored-video operations for moto, which has none of them.
+"""Rekognition Video's stored-video operations for moto, which has none of them but two
+canned ones.
 
     from worker.testing.rekognition import fake_rekognition, install
 
@@ -11,8 +12,10 @@
         fake.record()["max_in_flight"]
 
 moto routes each Rekognition call to the RekognitionResponse method named after the
-operation in snake_case; install() adds the eight missing ones, each a thin shim that
-hands the request JSON to the account/region's FakeRekognition and returns its JSON.
+operation in snake_case; install() adds the ten, each a thin shim that hands the request
+JSON to the account/region's FakeRekognition and returns its JSON. moto's own
+StartTextDetection/GetTextDetection are replaced: they answer one hard-coded result
+whatever the request (no video read, no job, no notification).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from worker.testing.rekognition_jobs import Job, set_defaults
 from worker.testing.rekognition_state import DEFAULT_ACCOUNT, FakeRekognition, fake_rekognition
 
 _MARK = "_vidx_fake_operation"
+# moto's canned operations (moto 5: fixed values, "none of the parameters are taken into
+# account"): ours replace them; any other operation moto gains is a reason to review
+_CANNED_IN_MOTO = frozenset({"StartTextDetection", "GetTextDetection"})
 
 
 def _handler(operation: str) -> Callable[[RekognitionResponse], str]:
@@ -45,15 +51,15 @@ def _handler(operation: str) -> Callable[[RekognitionResponse], str]:
 
 
 def install() -> None:
-    """Add the eight operations to moto's RekognitionResponse (idempotent)."""
+    """Add the ten operations to moto's RekognitionResponse (idempotent)."""
     for operation in OPERATIONS:
         name = snake_case(operation)
         existing = RekognitionResponse.__dict__.get(name)
-        if existing is not None and not hasattr(existing, _MARK):
+        if existing is None or (not hasattr(existing, _MARK) and operation in _CANNED_IN_MOTO):
+            setattr(RekognitionResponse, name, _handler(operation))
+        elif not hasattr(existing, _MARK):
             # a future moto implementing the operation itself: ours would shadow it
             raise RuntimeError(f"moto already implements {operation}; review the vidx fake")
-        if existing is None:
-            setattr(RekognitionResponse, name, _handler(operation))
 
 
 def installed() -> bool:

@@ -1,4 +1,4 @@
-"""Static facts about the eight Rekognition Video operations the fake serves.
+"""Static facts about the ten Rekognition Video operations the fake serves.
 
 The modelled error codes come from botocore's own service model, so the fake can only
 be told to raise what the real service is documented to raise for that operation.
@@ -37,6 +37,9 @@ VIDEO_OPS = (
     ),
     VideoOp(Feature.FACES, "StartFaceDetection", "GetFaceDetection", "Faces", None),
     VideoOp(Feature.SEGMENTS, "StartSegmentDetection", "GetSegmentDetection", "Segments", None),
+    VideoOp(
+        Feature.TEXT, "StartTextDetection", "GetTextDetection", "TextDetections", "TextModelVersion"
+    ),
 )
 BY_FEATURE = {op.feature: op for op in VIDEO_OPS}
 BY_START = {op.start: op for op in VIDEO_OPS}

@@ -202,7 +202,7 @@ class FakeRekognition:
 
     # --- the operations --------------------------------------------------------------
     def handle(self, operation: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Serve one call of the eight operations (the Response methods land here)."""
+        """Serve one call of the ten operations (the Response methods land here)."""
         with self._lock:
             self.calls[operation] += 1
         try:

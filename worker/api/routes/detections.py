@@ -16,8 +16,8 @@ from worker.query import QUERY_KINDS, InvalidQueryError, QueryFilter, search
 from worker.timecode import parse_hms
 
 router = APIRouter(tags=["search"], dependencies=[Depends(no_nul_in_url)])
-Kind = Literal["label", "moderation", "face", "shot", "cue"]
-assert set(QUERY_KINDS) == {"label", "moderation", "face", "shot", "cue"}  # Kind follows them
+Kind = Literal["label", "moderation", "face", "text", "shot", "cue"]
+assert set(QUERY_KINDS) == {"label", "moderation", "face", "text", "shot", "cue"}  # as Kind
 # a window bound past ~300 years is a typo, and would overflow a BIGINT once multiplied
 MAX_MS = 10**13
 CURSOR_HELP = "next_cursor of the previous page (with the same filters)"
@@ -49,10 +49,22 @@ def detections(
     video: Annotated[str | None, Query(max_length=64, description="only this video id")] = None,
     kind: Annotated[Kind | None, Query()] = None,
     name: Annotated[
-        str | None, Query(max_length=256, description="label name or cue type, e.g. Dog")
+        str | None,
+        Query(
+            max_length=256,
+            description="label name or cue type, e.g. Dog; with kind=text, words of the line",
+        ),
     ] = None,
     label: Annotated[
         str | None, Query(max_length=256, description="shorthand for kind=label&name=LABEL")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=256,
+            description="text ranges whose line holds these words, any case "
+            "(shorthand for kind=text&name=WORDS)",
+        ),
     ] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=100)] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=32, description=TIME_HELP)] = None,
@@ -69,6 +81,13 @@ def detections(
                 f"kind={kind!r} or name={name!r}"
             )
         kind, name = "label", label
+    if q is not None:
+        if kind not in (None, "text") or name not in (None, q):
+            raise InvalidQueryError(
+                f"q={q!r} means kind=text&name={q}: it cannot go with "
+                f"kind={kind!r}, name={name!r} or label"
+            )
+        kind, name = "text", q
     f = QueryFilter(
         video_id=video,
         kind=kind,

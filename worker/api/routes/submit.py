@@ -32,8 +32,8 @@ from worker.errors import InputError, VidxError
 
 router = APIRouter(tags=["videos"], dependencies=[Depends(no_nul_in_url)])
 MAX_JSON_BYTES = 64 * 1024
-FeatureName = Literal["segments", "labels", "moderation", "faces"]
-assert {f.value for f in Feature} == {"segments", "labels", "moderation", "faces"}
+FeatureName = Literal["segments", "labels", "moderation", "faces", "text"]
+assert {f.value for f in Feature} == {"segments", "labels", "moderation", "faces", "text"}
 
 
 class SubmitOptions(BaseModel):

@@ -1,5 +1,6 @@
 // The timeline document (vidx.timeline/1) turned into the viewer's lanes: one per kind,
-// with the count of the document's entries; labels and moderation get a row per name.
+// with the count of the document's entries; labels and moderation get a row per name, and
+// the lines of text share one row (a programme's credits hold hundreds of lines).
 
 const pctText = (c) => (c == null ? "–" : `${Number(c).toFixed(1)}%`);
 
@@ -80,11 +81,24 @@ export function buildLanes(doc, fmt) {
       ...Object.entries(r.attributes || {}).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
     ],
   }));
+  const text = (doc.text || []).map((r) => ({
+    start: r.start_ms,
+    end: r.end_ms,
+    text: r.name,
+    title: r.name,
+    tip: `“${r.name}” · ${span(r)} · ${pctText(r.max_confidence)} · ${r.detections} detection(s)`,
+    facts: [
+      ["type", r.type || "LINE"],
+      ["max confidence", pctText(r.max_confidence)],
+      ["detections", String(r.detections)],
+    ],
+  }));
   return [
     { key: "shots", title: "Shots", count: shots.length, empty: status(doc, "segments"), rows: [{ items: shots }] },
     { key: "cues", title: "Technical cues", count: cues.length, empty: status(doc, "segments"), rows: [{ items: cues }] },
     { key: "labels", title: "Labels", count: labels.length, empty: status(doc, "labels"), grouped: true, rows: byName(labels) },
     { key: "moderation", title: "Moderation", count: moderation.length, empty: status(doc, "moderation"), grouped: true, rows: byName(moderation) },
     { key: "faces", title: "Faces", count: faces.length, empty: status(doc, "faces"), rows: [{ items: faces }] },
+    { key: "text", title: "Text", count: text.length, empty: status(doc, "text"), rows: [{ items: text }] },
   ];
 }

@@ -241,7 +241,8 @@ TEXT_NAME_MAX = 256  # the name column's size: longer lines are cut (the whole t
 
 
 def _text(page: Mapping[str, Any], video: VideoMeta | None) -> list[ParsedDetection]:
-    """LINEs and WORDs alike; a WORD's parent is its LINE's text (ParentId within the frame)."""
+    """LINEs and WORDs alike (`data["Type"]` tells them apart); a WORD's parent is its
+    LINE's text (ParentId within the frame), None when that line is on another page."""
     out = []
     for item in page.get("TextDetections", []):
         text = item["TextDetection"]

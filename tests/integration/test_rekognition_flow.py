@@ -28,8 +28,9 @@ from sqlalchemy import select
 from models import AnalysisJob, Detection, JobState, Video
 from tests.conftest import FIXTURES, MEDIA
 from tests.fake_aws import Flow, aws_flow
+from tests.text_support import frame_items
 from worker.engines.port import Feature
-from worker.query import timeline, video_status
+from worker.query import QueryFilter, run_query, timeline, video_status
 from worker.read_json import status_json, timeline_json
 
 pytestmark = pytest.mark.integration
@@ -212,6 +213,37 @@ def test_multi_page_results_cross_next_token(sqlite_flow: Flow, tiny_videos: lis
     assert [tuple(p) for p in pages] == [(i // 1000, i % 1000) for i in range(2500)]
     assert sum(r["detections"] for r in doc["labels"]) == 2500
     assert {r["name"] for r in doc["labels"]} == {f"Thing{i}" for i in range(7)}
+
+
+def test_multi_page_text_results(sqlite_flow: Flow, tiny_videos: list[Path]) -> None:
+    """GetTextDetection through the aws path: 1,400 items (a credits roll: two lines and
+    their words each half second for 100 s) in two pages, then found by their words. The
+    page boundary falls between a line and its word: the word is no line of its own."""
+    flow, video = sqlite_flow, tiny_videos[1]
+    flow.fake.configure(auto_complete=False)
+    items = [
+        item
+        for n in range(200)
+        for item in frame_items(n * 500, [f"Camera Operator {n // 20}", "Key Grip"])
+    ]
+    assert len(items) == 1400
+    flow.plant(Feature.TEXT, video, {"TextDetections": items, "TextModelVersion": "3.0"})
+    done = flow.submit(video, [Feature.TEXT])
+    flow.finish_running()
+    assert flow.poll().handled == 1
+    [job] = flow.jobs(done.video_id)
+    assert job.state == JobState.SUCCEEDED, job.message
+    assert (job.pages_collected, job.items_collected) == (2, 1400)
+    assert job.model_version == "3.0"
+    with flow.ctx.db.session() as s:
+        doc = timeline_json(timeline(s, done.video_id))
+        grips = run_query(s, QueryFilter(video_id=done.video_id, kind="text", name="key grip"))
+        fives = run_query(s, QueryFilter(kind="text", name="operator 5"))
+    assert [(r.start_ms, r.end_ms, r.detections) for r in grips] == [(0, 99540, 200)]
+    assert [(r.name, r.start_ms, r.detections) for r in fives] == [("Camera Operator 5", 50000, 20)]
+    assert len(doc["text"]) == 11 and sum(r["detections"] for r in doc["text"]) == 400
+    started = flow.fake.record()["jobs"][-1]["Params"]
+    assert started["Filters"] == {"WordFilter": {"MinConfidence": 80.0}}
 
 
 # --- 2. fifty videos, twenty slots ----------------------------------------------------

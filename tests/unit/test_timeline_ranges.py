@@ -85,3 +85,23 @@ def test_the_stored_row_keeps_the_json_column_as_before() -> None:
     assert _range_row(job, bare)["data"] == {"parents": []}
     cue = Range("cue", "ColorBars", None, 0, 0, 3000, 0, 74, 98.0, 1)
     assert _range_row(job, cue)["data"] == {}
+
+
+def test_text_ranges_are_runs_of_one_line_and_words_are_not_ranges() -> None:
+    def text(name: str, at: int, kind: str, parent: str | None = None) -> ParsedDetection:
+        return ParsedDetection(
+            "text", name, at, parent=parent, confidence=90.0, data={"Type": kind}
+        )
+
+    rows = [
+        text("NO PARKING", 0, "LINE"),
+        text("NO", 0, "WORD", "NO PARKING"),
+        text("NO PARKING", 500, "LINE"),
+        text("PARKING", 500, "WORD", None),  # its line was on the previous page
+        text("NO PARKING", 4000, "LINE"),  # 3.5 s later: another run
+    ]
+    ranges = build_ranges(rows, CLOCK)
+    assert [(r.kind, r.name, r.start_ms, r.end_ms, r.detections) for r in ranges] == [
+        ("text", "NO PARKING", 0, 540, 2),
+        ("text", "NO PARKING", 4000, 4040, 1),
+    ]

@@ -36,7 +36,8 @@ def build_ranges(
     others = [
         d
         for d in kind_rows
-        if d.kind in ("label", "moderation", "face") or (d.kind == "text" and d.parent is None)
+        if d.kind in ("label", "moderation", "face")
+        or (d.kind == "text" and d.data.get("Type") == "LINE")
     ]
     return _segment_ranges(segments, clock) + _merged_ranges(others, clock, merge_gap_ms)
 

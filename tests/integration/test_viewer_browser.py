@@ -26,6 +26,7 @@ import pytest
 from tests.conftest import MEDIA, REPO
 from tests.e2e_support import VIDX, clean_env, free_port, stop, vidx
 from tests.import_support import whole
+from tests.text_support import frame_items, text_page
 from worker.context import AppContext
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Feature
@@ -60,6 +61,7 @@ LANES = {
     "labels": "labels",
     "moderation": "moderation",
     "faces": "faces",
+    "text": "text",
 }
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">Boy & "friends"'
 
@@ -118,6 +120,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, media: Path) -> Iterator[Se
     meta = video_metadata(probe(PROGRAMME))  # import takes only results of the video's size
     for feature, rel in IMPORTS:
         _ok(["import", "--feature", feature, str(whole(rel, tmp, meta)), "--video", vid], env)
+    # no recorded GetTextDetection exists: a page built to the API's shape (text_support)
+    lines = [*frame_items(6000, ["A FILM BY", "JANE DOE"]), *frame_items(6500, ["A FILM BY"])]
+    text_page_file = tmp / "text.json"
+    text_page_file.write_text(json.dumps({**text_page(lines), "VideoMetadata": meta}))
+    _ok(["import", "--feature", "text", str(text_page_file), "--video", vid], env)
     prores = json.loads(_ok(["run", str(PRORES), "--clips", "none", "--json"], env))
     every = "segments,labels,faces,moderation"
     local = json.loads(
@@ -184,7 +191,7 @@ def test_local_models_fill_their_lanes(page: Any, served: Served) -> None:
     open_viewer(page, served, served.local_id)
     for lane, key in LANES.items():
         expected = len(doc[key])
-        assert expected > 0 or key == "moderation", f"the local engine found no {key}"
+        assert expected > 0 or key in ("moderation", "text"), f"the local engine found no {key}"
         head = page.locator(f".tl-lane[data-lane={lane}] .tl-count")
         assert head.text_content() == str(expected), lane
         assert page.locator(f".tl-lane[data-lane={lane}] .tl-range").count() == expected, lane

@@ -204,6 +204,17 @@ def test_word_boxes_lie_along_their_line() -> None:
     assert part.tolist() == [[25, 2.5], [50, 5], [50, 25], [25, 22.5]]
 
 
+def test_a_line_keeps_its_latin_words_and_drops_cjk_ones() -> None:
+    quad = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 10.0], [0.0, 10.0]])
+    d = Decoded("ab 学c de", (0.9,) * 7 + (0.5,), (1, 3, 5, 7, 8, 10, 12, 14), (0.0,) * 8)
+    line = ocr.line_of(quad, d, 20.0)
+    assert line is not None and [w.text for w in line.words] == ["ab", "de"]
+    assert line.text == "ab de" and line.confidence == pytest.approx((0.9 * 3 + 0.5) / 4)
+    assert line.words[1].quad[0, 0] == pytest.approx(100 * (12 + 0.5 - 1) / 20)
+    only_cjk = Decoded("学", (0.9,), (3,), (0.0,))
+    assert ocr.line_of(quad, only_cjk, 20.0) is None
+
+
 # ---------------------------------------------------------------- response
 
 

@@ -18,6 +18,7 @@ characters were emitted place each character along the line: that gives the word
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -51,6 +52,11 @@ REC_STEP = 8  # input columns per CTC time step
 REC_BATCH = 6
 THREADS = 2  # onnxruntime threads per session (1.3-1.5x faster than one on 2 cores)
 SPACE_SPLIT = 0.01  # a space this likely between two characters splits words
+# the recogniser also knows Chinese, Japanese and Korean; Rekognition reads words of Latin
+# script (and a few others), so a word holding a CJK character (U+2E80-U+9FFF, Hangul,
+# compatibility ideographs, full-width forms) is dropped: on Latin text and patterns such
+# words are the recogniser's low-confidence guesses
+CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
 @dataclass(frozen=True)
@@ -435,6 +441,20 @@ def along(quad: F64, start: float, end: float) -> F64:
     )
 
 
+def line_of(quad: F64, decoded: Decoded, n_steps: float) -> Line | None:
+    """A detected line's quadrilateral and its reading as a Line of words (None when no
+    word is left: nothing read, or only CJK words)."""
+    spans = [s for s in word_spans(decoded, n_steps) if not CJK.search(s[0])]
+    if not spans:
+        return None
+    words = tuple(Word(t, c, along(quad, s, e)) for t, c, s, e in spans)
+    # the line's confidence: its words' characters' mean probability
+    confidence = float(
+        np.average([w.confidence for w in words], weights=[len(w.text) for w in words])
+    )
+    return Line(" ".join(w.text for w in words), confidence, quad, words)
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -499,13 +519,9 @@ class Ocr:
         crops = [crop_line(picture, quad) for quad, _ in boxes]
         lines = []
         for (quad, _), (decoded, n_steps) in zip(boxes, self.recognise(crops), strict=True):
-            spans = word_spans(decoded, n_steps)
-            if not spans:
-                continue
-            words = tuple(Word(t, c, along(quad, s, e)) for t, c, s, e in spans)
-            text = " ".join(w.text for w in words)
-            confidence = float(np.mean(decoded.probs))
-            lines.append(Line(text, confidence, quad, words))
+            line = line_of(quad, decoded, n_steps)
+            if line is not None:
+                lines.append(line)
         return lines
 
 

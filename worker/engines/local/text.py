@@ -40,7 +40,7 @@ from worker.media.info import MediaInfo
 MODEL_VERSION = "text-1 (rapidocr-onnxruntime 1.4.4 det, rapidocr 3.10.0 rec)"
 MODEL_VERSION_KEY = "TextModelVersion"
 EVERY_MS = 1000  # one picture a second
-DET_LONG_SIDE = 480  # the detector's input, long side (the recogniser reads the picture)
+DET_LONG_SIDE = 640  # the detector's input, long side (480 misses text on busy backgrounds)
 MIN_CONFIDENCE = 80.0  # StartTextDetection's default WordFilter.MinConfidence
 MAX_REGIONS = 10  # RegionsOfInterest holds at most 10 regions
 FLAT_STD = 2.0  # a picture whose luma varies less than this (0-255) has no text

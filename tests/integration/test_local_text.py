@@ -176,3 +176,27 @@ def test_a_file_without_audio(media: Path) -> None:
     response = detect_text(path, info, min_confidence=0.0)
     assert response["JobStatus"] == "SUCCEEDED"
     assert response["VideoMetadata"]["DurationMillis"] == info.duration_ms
+
+
+def test_the_shipped_models_read_alike_from_several_threads(media: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from worker.engines.local.sampling import sampled
+
+    path = media / "ml" / "objects_dev_720p25.mp4"
+    info = probe(path)
+    pictures = [
+        frame
+        for batch in sampled(path, info, 3000, 640, None)
+        for at, frame in zip(batch.at_ms, batch.frames, strict=True)
+        if at >= 24000  # the four photos with text
+    ]
+    read = text.shipped_reader()
+
+    def texts(picture: Any) -> list[str]:
+        return [line.text for line in read(picture)]
+
+    alone = [texts(p) for p in pictures]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(texts, pictures * 2))
+    assert together == alone * 2 and any(alone)

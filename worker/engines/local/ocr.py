@@ -50,7 +50,10 @@ REC_HEIGHT = 48  # the recogniser's input height
 REC_MIN_WIDTH = REC_HEIGHT
 REC_STEP = 8  # input columns per CTC time step
 REC_BATCH = 6
-THREADS = 2  # onnxruntime threads per session (1.3-1.5x faster than one on 2 cores)
+# onnxruntime threads per session, not spinning while they wait: on 2 idle cores two
+# threads read 1.3-1.5x faster than one; spinning threads burned 1.7x the CPU time of one
+# when the cores were busy (ffmpeg's decode, other jobs), idle ones only 1.1x
+THREADS = 2
 SPACE_SPLIT = 0.01  # a space this likely between two characters splits words
 # the recogniser also knows Chinese, Japanese and Korean; Rekognition reads words of Latin
 # script (and a few others), so a word holding a CJK character (U+2E80-U+9FFF, Hangul,
@@ -479,6 +482,7 @@ class Ocr:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             return ort.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )

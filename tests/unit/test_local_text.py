@@ -12,7 +12,7 @@ import botocore.session
 import numpy as np
 import pytest
 
-from worker.engines.local import ocr, text
+from worker.engines.local import ocr, ocr_boxes, text
 from worker.engines.local.ocr import Decoded, Line, Word
 from worker.engines.local.text import (
     MODEL_VERSION,
@@ -48,7 +48,7 @@ def test_every_ms_suits_one_pass_with_the_other_models() -> None:
 def test_dilate_is_opencvs_2x2_kernel_reaching_down_and_right() -> None:
     mask = np.zeros((4, 4), bool)
     mask[1, 1] = True
-    assert np.argwhere(ocr.dilate(mask)).tolist() == [[1, 1], [1, 2], [2, 1], [2, 2]]
+    assert np.argwhere(ocr_boxes.dilate(mask)).tolist() == [[1, 1], [1, 2], [2, 1], [2, 2]]
 
 
 def test_components_are_8_connected_and_apart_otherwise() -> None:
@@ -56,7 +56,7 @@ def test_components_are_8_connected_and_apart_otherwise() -> None:
     mask[0, 0] = mask[1, 1] = mask[2, 2] = True  # a diagonal: one component
     mask[5:7, 5:9] = True  # a block: another
     mask[0, 8] = True  # a lone pixel
-    found = ocr.components(mask)
+    found = ocr_boxes.components(mask)
     assert sorted(len(np.unique(c, axis=0)) for c in found) == [1, 3, 4]
     block = next(c for c in found if len(c) == 4)  # two runs: their four ends
     assert sorted(map(tuple, block.tolist())) == [(5, 5), (5, 6), (8, 5), (8, 6)]
@@ -66,36 +66,36 @@ def test_components_of_u_shapes_join_through_a_lower_row() -> None:
     mask = np.zeros((4, 7), bool)
     mask[0:3, 0] = mask[0:3, 6] = True
     mask[3, 0:7] = True
-    assert len(ocr.components(mask)) == 1
+    assert len(ocr_boxes.components(mask)) == 1
 
 
 def test_min_area_rect_of_a_rotated_rectangle() -> None:
     a = math.radians(20)
     u, v = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
     grid = [10 * u * s + 3 * v * t for s in np.linspace(0, 1, 21) for t in np.linspace(0, 1, 7)]
-    corners, w, h = ocr.min_area_rect(np.array(grid) + 50)
+    corners, w, h = ocr_boxes.min_area_rect(np.array(grid) + 50)
     assert sorted([w, h]) == pytest.approx([3, 10], abs=1e-6)
     assert np.allclose(corners.mean(axis=0), 50 + 5 * u + 1.5 * v)
 
 
 def test_order_corners_starts_top_left_and_goes_clockwise() -> None:
     box = np.array([[10.0, 5.0], [0.0, 0.0], [0.0, 5.0], [10.0, 0.0]])
-    assert ocr.order_corners(box).tolist() == [[0, 0], [10, 0], [10, 5], [0, 5]]
+    assert ocr_boxes.order_corners(box).tolist() == [[0, 0], [10, 0], [10, 5], [0, 5]]
 
 
 def test_grow_moves_every_side_out_by_the_distance() -> None:
     box = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 4.0], [0.0, 4.0]])
-    assert ocr.grow(box, 2.0).tolist() == [[-2, -2], [12, -2], [12, 6], [-2, 6]]
+    assert ocr_boxes.grow(box, 2.0).tolist() == [[-2, -2], [12, -2], [12, 6], [-2, 6]]
 
 
 def test_text_boxes_find_a_line_grown_by_dbs_unclip_and_scaled() -> None:
     prob = np.zeros((40, 80), np.float32)
     prob[10:20, 10:50] = 0.9  # 40 x 10 map pixels of text
-    [(quad, score)] = ocr.text_boxes(prob, (160, 80))
+    [(quad, score)] = ocr_boxes.text_boxes(prob, (160, 80))
     # the dilated component spans 41 x 11 pixels, 40 x 10 between pixel centres;
     # the unclip distance is area * 1.6 / perimeter = 400 * 1.6 / 100 = 6.4
     assert score == pytest.approx(0.9 * 40 * 10 / (41 * 11), abs=0.01)
-    d = 400 * ocr.UNCLIP / 100
+    d = 400 * ocr_boxes.UNCLIP / 100
     x0, x1, y0, y1 = 10 - d, 50 + d, 10 - d, 20 + d
     expected = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) * 2  # map -> 160 x 80
     assert np.abs(quad - np.round(expected)).max() <= 1
@@ -105,7 +105,7 @@ def test_text_boxes_drop_weak_and_thin_components() -> None:
     prob = np.zeros((40, 80), np.float32)
     prob[5:15, 5:40] = 0.4  # over BINARIZE, under BOX_SCORE
     prob[30, 5:60] = 0.9  # one row: its rectangle's short side is under MIN_SIDE
-    assert ocr.text_boxes(prob, (80, 40)) == []
+    assert ocr_boxes.text_boxes(prob, (80, 40)) == []
 
 
 def test_reading_order_is_top_to_bottom_then_left_to_right_on_a_row() -> None:
@@ -113,14 +113,14 @@ def test_reading_order_is_top_to_bottom_then_left_to_right_on_a_row() -> None:
         return np.array([[x, y], [x + 5, y], [x + 5, y + 5], [x, y + 5]]), 1.0
 
     boxes = [box(50, 3), box(0, 40), box(0, 0), box(20, 8)]
-    ordered = [tuple(b[0][0]) for b in ocr.reading_order(boxes)]
+    ordered = [tuple(b[0][0]) for b in ocr_boxes.reading_order(boxes)]
     assert ordered == [(0, 0), (20, 8), (50, 3), (0, 40)]
 
 
 def test_det_input_is_bgr_normalised_in_multiples_of_32() -> None:
     picture = np.zeros((360, 640, 3), np.uint8)
     picture[..., 0] = 255  # red
-    x = ocr.det_input(picture, 480)
+    x = ocr_boxes.det_input(picture, 480)
     assert x.shape == (1, 3, 256, 480) and x.dtype == np.float32
     assert float(x[0, 2].min()) == 1.0 and float(x[0, 0].max()) == -1.0  # R is channel 2
 

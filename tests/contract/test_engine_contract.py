@@ -19,7 +19,7 @@ from worker.errors import FeatureNotSupportedError
 from worker.pipeline import ingest, jobs
 from worker.pipeline.collect import collect_job
 from worker.pipeline.start import StartOutcome, start_job
-from worker.query import timeline, video_status
+from worker.query import QueryFilter, run_query, timeline, video_status
 from worker.read_json import status_json, timeline_json
 from worker.results import parse_page
 
@@ -221,4 +221,29 @@ def test_labels_pages_parse_and_name_the_dev_sets_cat(
     assert cats and all(r["start_ms"] >= 3000 and r["end_ms"] <= 6000 for r in cats), cats
     assert all(r["max_confidence"] >= 50 for r in doc["labels"])  # MinConfidence 50
     assert "efficientnet-lite0" in doc["features"]["labels"]["model_version"]
+    assert start_job(ctx, job_id) is StartOutcome.DONE
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_text_pages_parse_and_read_the_dev_sets_signs(
+    engine_name: str, ctx: AppContext, media: Path, staging: Staging
+) -> None:
+    """Text through the pipeline on both databases: the dev set's signs (shots 8-11) become
+    text ranges found by their words (the fake Rekognition runs the local OCR on the S3
+    object, so both engines answer alike, model version included)."""
+    staging.prepare(ctx)
+    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
+    with ctx.db.session() as s:
+        video_id = ingest.register(s, inspected, ["text"], [], "accurate").id
+    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.TEXT], engine_name)
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
+    with ctx.db.session() as s:
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+        found = run_query(s, QueryFilter(video_id=video_id, kind="text", name="parking"))
+    assert doc["text"] and all(r["start_ms"] >= 24000 for r in doc["text"]), doc["text"]
+    assert all(r["max_confidence"] >= 80 for r in doc["text"])  # MinConfidence 80
+    assert found and all(24000 <= r.start_ms < 33000 for r in found)
+    assert "rapidocr" in doc["features"]["text"]["model_version"]
     assert start_job(ctx, job_id) is StartOutcome.DONE

@@ -27,7 +27,7 @@ from tests.e2e_support import (
 
 pytestmark = pytest.mark.integration
 
-FEATURES = "segments,labels,moderation,faces"
+FEATURES = "segments,labels,moderation,faces,text"
 VIDEOS = ["synthetic/no_audio.mp4", "real/bikes.mp4", "synthetic/programme.webm"]
 
 
@@ -103,7 +103,7 @@ def test_three_videos_all_features_through_sns_and_sqs(aws_stack: AwsStack, medi
         res = vidx(["submit", str(media / rel), "--features", FEATURES, "--json"], env)
         assert res.returncode == 0, res.stderr
         out = json.loads(res.stdout)
-        assert len(out["job_ids"]) == 4
+        assert len(out["job_ids"]) == 5
         if rel.endswith(".webm"):  # VP9/WebM: Rekognition takes H.264 in MP4/MOV only
             assert any("transcoded" in n for n in out["notes"]), out
         ids.append(out["video_id"])

@@ -12,7 +12,9 @@ from typing import Any
 
 import botocore.session
 import pytest
+from typer.testing import CliRunner
 
+from worker.cli import app
 from worker.engines.local import text
 from worker.engines.local.text import detect_text
 from worker.media.probe import probe
@@ -200,3 +202,20 @@ def test_the_shipped_models_read_alike_from_several_threads(media: Path) -> None
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(texts, pictures * 2))
     assert together == alone * 2 and any(alone)
+
+
+def test_vidx_run_with_segments_and_text_then_query_the_words(media: Path) -> None:
+    video = media / "ml" / "objects_dev_720p25.mp4"
+    every = ["run", str(video), "--features", "segments,text", "--clips", "none", "--format"]
+    result = CliRunner().invoke(app, [*every, "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "INDEXED"
+    assert summary["features"]["text"]["status"] == "SUCCEEDED"
+    query = CliRunner().invoke(
+        app,
+        ["query", "--video", summary["video_id"], "--kind", "text", "--name", "Parking"],
+    )
+    assert query.exit_code == 0, query.output
+    rows = [line.split("\t") for line in query.stdout.splitlines()[1:]]
+    assert rows and all("parking" in r[2].lower() for r in rows), rows

@@ -16,14 +16,12 @@ from worker.engines.local import ocr, ocr_boxes, text
 from worker.engines.local.ocr import Decoded, Line, Word
 from worker.engines.local.text import (
     MODEL_VERSION,
-    Box,
-    Filters,
     TextRun,
-    check_filters,
     detect_text,
     geometry,
     picture_items,
 )
+from worker.engines.text_params import Region, TextFilters, text_filters
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
 
@@ -232,7 +230,7 @@ def _line(words: list[tuple[str, float]], y: float = 10.0) -> Line:
 
 
 def test_items_have_get_text_detections_shape() -> None:
-    items = picture_items(500, [_line([("NO", 0.99), ("PARKING", 0.95)])], 200, 100, Filters())
+    items = picture_items(500, [_line([("NO", 0.99), ("PARKING", 0.95)])], 200, 100, TextFilters())
     assert [i["TextDetection"]["Type"] for i in items] == ["LINE", "WORD", "WORD"]
     for item in items:
         assert set(item) <= set(_ITEM.members)
@@ -263,7 +261,7 @@ def test_lines_come_first_then_their_words_with_parent_ids() -> None:
         _line([("faint", 0.3)], y=40),  # no word passes MinConfidence 80: the line goes
         _line([("CAST", 0.95)], y=70),
     ]
-    items = picture_items(1000, lines, 200, 100, Filters())
+    items = picture_items(1000, lines, 200, 100, TextFilters())
     got = [
         (d["Type"], d["Id"], d.get("ParentId"), d["DetectedText"])
         for d in (i["TextDetection"] for i in items)
@@ -290,67 +288,52 @@ def test_geometry_is_in_ratios_of_the_frame_clipped_to_it() -> None:
 
 
 def test_the_default_min_confidence_is_rekognitions_80() -> None:
-    assert check_filters().min_confidence == 80.0
+    assert text_filters({}).word_confidence == 80.0
     assert "MinConfidence" in _FILTERS.members["WordFilter"].members
 
 
 def test_word_filter_drops_low_small_and_narrow_words() -> None:
-    box = Box(left=0.1, top=0.1, width=0.2, height=0.05)
-    assert Filters().keep(80.0, box) and not Filters().keep(79.9, box)
-    assert not Filters(min_height=0.06).keep(99.0, box)
-    assert not Filters(min_width=0.25).keep(99.0, box)
-    assert Filters(min_confidence=0.0, min_height=0.05, min_width=0.2).keep(1.0, box)
+    box = Region(left=0.1, top=0.1, width=0.2, height=0.05)
+    assert TextFilters().keep(80.0, box) and not TextFilters().keep(79.9, box)
+    assert not TextFilters(min_box_height=0.06).keep(99.0, box)
+    assert not TextFilters(min_box_width=0.25).keep(99.0, box)
+    assert TextFilters(min_confidence=0.0, min_box_height=0.05, min_box_width=0.2).keep(1.0, box)
 
 
 def test_a_word_counts_in_a_region_when_more_than_half_of_it_is_inside() -> None:
-    word = Box(left=0.2, top=0.2, width=0.2, height=0.1)
-    region = Box(left=0.0, top=0.0, width=0.31, height=1.0)  # 55 % of the word
-    assert Filters(regions=(region,)).keep(90.0, word)
-    half = Box(left=0.0, top=0.0, width=0.3, height=1.0)  # exactly half: not more
-    assert not Filters(regions=(half,)).keep(90.0, word)
-    elsewhere = Box(left=0.6, top=0.0, width=0.4, height=1.0)
-    assert Filters(regions=(half, elsewhere, region)).keep(90.0, word)
+    word = Region(left=0.2, top=0.2, width=0.2, height=0.1)
+    region = Region(left=0.0, top=0.0, width=0.31, height=1.0)  # 55 % of the word
+    assert TextFilters(regions=(region,)).keep(90.0, word)
+    half = Region(left=0.0, top=0.0, width=0.3, height=1.0)  # exactly half: not more
+    assert not TextFilters(regions=(half,)).keep(90.0, word)
+    elsewhere = Region(left=0.6, top=0.0, width=0.4, height=1.0)
+    assert TextFilters(regions=(half, elsewhere, region)).keep(90.0, word)
 
 
-def test_regions_of_interest_are_read_in_rekognitions_shape() -> None:
-    region = {"BoundingBox": {"Width": 0.5, "Height": 0.25, "Left": 0.1, "Top": 0.7}}
-    f = check_filters(min_confidence=50, regions_of_interest=[region])
-    assert f.regions == (Box(left=0.1, top=0.7, width=0.5, height=0.25),)
-    assert f.min_confidence == 50.0
+def test_regions_are_read_in_ours_and_in_rekognitions_shape() -> None:
+    ours = {"left": 0.1, "top": 0.7, "width": 0.5, "height": 0.25}
+    theirs = {"BoundingBox": {"Width": 0.5, "Height": 0.25, "Left": 0.1, "Top": 0.7}}
+    f = text_filters({"min_confidence": 50, "regions": [ours, theirs]})
+    assert f.regions == (Region(left=0.1, top=0.7, width=0.5, height=0.25),) * 2
+    assert f.word_confidence == 50.0
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"min_confidence": "80"}, "min_confidence must be a number"),
-        ({"min_confidence": True}, "min_confidence must be a number"),
-        ({"min_confidence": 101}, "min_confidence must be between 0 and 100"),
-        ({"min_bounding_box_height": -0.1}, "min_bounding_box_height must be between 0 and 1"),
-        ({"min_bounding_box_width": 2}, "min_bounding_box_width must be between 0 and 1"),
-        ({"regions_of_interest": {"BoundingBox": {}}}, "regions_of_interest must be a list"),
-        ({"regions_of_interest": [{"Polygon": []}]}, r"regions_of_interest\[0\] must be"),
+        ({"min_confidence": "high"}, "min_confidence='high' is not a number"),
+        ({"min_confidence": 101}, "min_confidence=101: expected 0 to 100"),
+        ({"min_box_height": -0.1}, "min_box_height=-0.1: expected 0 to 1"),
+        ({"min_box_width": 2}, "min_box_width=2: expected 0 to 1"),
+        ({"regions": {"left": 0}}, "expected a list of boxes"),
+        ({"regions": [{"Polygon": []}]}, "needs numeric left, top, width and height"),
+        ({"regions": [{"left": 0.5, "top": 0.5}]}, "needs numeric left, top, width and height"),
         (
-            {"regions_of_interest": [{"BoundingBox": {"Width": 0.5, "Height": 0.5}}]},
-            r"regions_of_interest\[0\].BoundingBox must have exactly",
+            {"regions": [{"left": 0, "top": 0, "width": 0.5, "height": 1.5}]},
+            "must lie inside the frame",
         ),
-        (
-            {
-                "regions_of_interest": [
-                    {"BoundingBox": {"Width": 0.5, "Height": 1.5, "Left": 0, "Top": 0}}
-                ]
-            },
-            r"regions_of_interest\[0\].BoundingBox.Height must be between 0 and 1",
-        ),
-        (
-            {
-                "regions_of_interest": [
-                    {"BoundingBox": {"Width": 1, "Height": 1, "Left": 0, "Top": 0}}
-                ]
-                * 11
-            },
-            "at most 10 regions",
-        ),
-        ({"word_filter": {"MinConfidence": 50}}, "unknown text parameters: word_filter"),
+        ({"regions": [{"left": 0, "top": 0, "width": 1, "height": 1}] * 11}, "at most 10"),
+        ({"word_filter": {"MinConfidence": 50}}, "unknown text parameter.*word_filter"),
     ],
 )
 def test_bad_parameters_are_refused_naming_them(params: dict[str, object], message: str) -> None:

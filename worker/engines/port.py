@@ -88,7 +88,7 @@ class Engine(Protocol):
 
 
 # the features whose models look at sampled pictures: an engine may run them on one decode
-PICTURE_FEATURES = frozenset({Feature.LABELS, Feature.MODERATION, Feature.FACES})
+PICTURE_FEATURES = frozenset({Feature.LABELS, Feature.MODERATION, Feature.FACES, Feature.TEXT})
 
 
 @runtime_checkable

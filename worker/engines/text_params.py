@@ -28,6 +28,12 @@ class Region:
     width: float
     height: float
 
+    def overlap(self, other: Region) -> float:
+        """The area the two boxes share, in ratios of the frame."""
+        w = min(self.left + self.width, other.left + other.width) - max(self.left, other.left)
+        h = min(self.top + self.height, other.top + other.height) - max(self.top, other.top)
+        return max(0.0, w) * max(0.0, h)
+
 
 @dataclass(frozen=True)
 class TextFilters:
@@ -39,6 +45,16 @@ class TextFilters:
     @property
     def word_confidence(self) -> float:
         return DEFAULT_MIN_CONFIDENCE if self.min_confidence is None else self.min_confidence
+
+    def keep(self, confidence: float, box: Region) -> bool:
+        """Whether a word with this confidence and box passes: confident and big enough, and
+        more than half inside a region when there are regions (the API reference's rule)."""
+        if confidence < self.word_confidence:
+            return False
+        if box.height < (self.min_box_height or 0.0) or box.width < (self.min_box_width or 0.0):
+            return False
+        area = box.width * box.height
+        return not self.regions or any(box.overlap(r) > 0.5 * area for r in self.regions)
 
 
 def text_filters(params: Mapping[str, Any]) -> TextFilters:
@@ -80,7 +96,10 @@ def _regions(value: Any) -> tuple[Region, ...]:
 
 
 def _region(box: Any) -> Region:
-    """{"left", "top", "width", "height"} (or Rekognition's capitalised keys), ratios."""
+    """{"left", "top", "width", "height"} in ratios of the frame, or a RegionOfInterest as
+    Rekognition writes it ({"BoundingBox": {"Left", …}}); polygons are not taken."""
+    if isinstance(box, Mapping) and set(box) == {"BoundingBox"}:
+        box = box["BoundingBox"]
     if not isinstance(box, Mapping):
         raise InvalidInputError(f"parameter regions: {box!r} is not a box")
     keys = {k.lower(): v for k, v in box.items()}

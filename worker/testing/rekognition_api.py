@@ -46,7 +46,6 @@ BY_START = {op.start: op for op in VIDEO_OPS}
 BY_GET = {op.get: op for op in VIDEO_OPS}
 OPERATIONS = tuple(name for op in VIDEO_OPS for name in (op.start, op.get))
 
-FAKE_MODEL_VERSION = "vidx-fake-1"  # never a real model's version: results are not real
 JOB_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 
 

@@ -1,9 +1,9 @@
 """Where a fake job's results come from, and how they are paged.
 
 A finished job holds one complete response (every item, no status fields); Get* cuts
-pages out of it. The response is planted by a test, computed by the local engine
-(segments, moderation, faces), or, for features the local engine lacks, a valid empty
-result described by probing the video, so every job on a real video answers in the service's shapes.
+pages out of it. The response is planted by a test, or computed by the local engine
+(segments, labels, moderation, faces, text: every feature), so every job on a real video
+answers in the service's shapes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from moto.utilities.utils import get_partition
 from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.port import Feature
 from worker.media.info import MediaInfo
-from worker.testing.rekognition_api import FAKE_MODEL_VERSION, VideoOp, service_error
+from worker.testing.rekognition_api import VideoOp, service_error
 
 # Rekognition's own limit for stored videos
 MAX_VIDEO_BYTES = 10 * 1024**3
@@ -71,20 +71,14 @@ def computed_response(
     with tempfile.TemporaryDirectory(prefix="vidx-fake-") as tmp:
         path = Path(tmp) / f"video{suffix}"
         path.write_bytes(key.value)
-        info = probe(path)
-        if op.feature is Feature.SEGMENTS:
-            return _segments(path, info, params)
-        if op.feature is Feature.MODERATION:
-            return _moderation(path, info, params)
-        if op.feature is Feature.FACES:
-            return _faces(path, info, params)
-        if op.feature is Feature.LABELS:
-            return _labels(path, info, params)
-    return {
-        "VideoMetadata": video_metadata(info),
-        op.items_key: [],
-        **({op.model_version_key: FAKE_MODEL_VERSION} if op.model_version_key else {}),
-    }
+        compute = {
+            Feature.SEGMENTS: _segments,
+            Feature.LABELS: _labels,
+            Feature.MODERATION: _moderation,
+            Feature.FACES: _faces,
+            Feature.TEXT: _text,
+        }[op.feature]
+        return compute(path, probe(path), params)
 
 
 def _moderation(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,6 +111,21 @@ def _faces(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, 
     response = detect_faces(path, info, face_attributes=params.get("FaceAttributes", "DEFAULT"))
     # GetFaceDetection names no model: the local engine's version is a vidx extension
     return {k: v for k, v in response.items() if k not in JOB_KEYS and k != MODEL_VERSION_KEY}
+
+
+def _text(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+    from worker.engines.local.text import detect_text
+
+    filters = params.get("Filters", {})
+    word = filters.get("WordFilter", {})
+    ours = {
+        "min_confidence": word.get("MinConfidence"),
+        "min_box_height": word.get("MinBoundingBoxHeight"),
+        "min_box_width": word.get("MinBoundingBoxWidth"),
+        "regions": filters.get("RegionsOfInterest"),
+    }
+    response = detect_text(path, info, **{k: v for k, v in ours.items() if v is not None})
+    return {k: v for k, v in response.items() if k not in JOB_KEYS}
 
 
 def _segments(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import numpy as np
 from worker.engines.local import ocr
 from worker.engines.local.sampling import sampled
 from worker.engines.local.text import TextRun
+from worker.engines.text_params import TextFilters
 from worker.media.probe import probe
 
 MEDIA = Path(os.environ.get("VIDX_MEDIA", "/work/shared/media"))
@@ -101,7 +102,7 @@ def pictures(path: Path, every_ms: int, long_side: int) -> list[tuple[int, np.nd
 
 
 def run(reader, path: Path, every_ms: int, long_side: int, reuse: bool) -> tuple[list, float, int]:
-    text = TextRun(reader=reader, min_confidence=0.0)
+    text = TextRun(TextFilters(min_confidence=0.0), reader)
     if not reuse:
         text.lines = lambda picture: reader(picture)  # type: ignore[method-assign]
     pics = pictures(path, every_ms, long_side)

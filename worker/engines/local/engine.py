@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from worker.engines.local.faces import FaceResponse
     from worker.engines.local.labels import LabelResponse
     from worker.engines.local.moderation import ModerationResponse
+    from worker.engines.local.text import TextResponse
 from worker.engines.port import (
     ITEMS_KEY,
     PICTURE_FEATURES,
@@ -34,7 +35,9 @@ from worker.errors import EngineError, FeatureNotSupportedError
 from worker.media.decode_errors import PAGE_KEY
 from worker.media.probe import probe
 
-SUPPORTED = frozenset({Feature.SEGMENTS, Feature.LABELS, Feature.MODERATION, Feature.FACES})
+SUPPORTED = frozenset(
+    {Feature.SEGMENTS, Feature.LABELS, Feature.MODERATION, Feature.FACES, Feature.TEXT}
+)
 
 
 class LocalEngine:
@@ -101,7 +104,9 @@ class LocalEngine:
         from worker.engines.local.faces import FacesRun
         from worker.engines.local.labels import LabelsRun
         from worker.engines.local.moderation import ModerationRun
+        from worker.engines.local.text import TextRun
         from worker.engines.local.vision import PictureRun, one_pass
+        from worker.engines.text_params import text_filters
 
         path = todo[0].video.path
         assert path is not None
@@ -110,17 +115,22 @@ class LocalEngine:
             Feature.FACES: FacesRun,
             Feature.LABELS: LabelsRun,
             Feature.MODERATION: ModerationRun,
+            Feature.TEXT: lambda **params: TextRun(text_filters(params)),
         }
         runs = [kinds[r.feature](**r.params) for r in todo]
         one_pass(path, info, runs, progress)
         for r, run in zip(todo, runs, strict=True):
-            assert isinstance(run, FacesRun | LabelsRun | ModerationRun)
+            assert isinstance(run, FacesRun | LabelsRun | ModerationRun | TextRun)
             self._write(self._result_path(r.client_token), run.response(info))
 
     def _write(
         self,
         target: Path,
-        response: SegmentResponse | ModerationResponse | FaceResponse | LabelResponse,
+        response: SegmentResponse
+        | ModerationResponse
+        | FaceResponse
+        | LabelResponse
+        | TextResponse,
     ) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")

@@ -21,8 +21,7 @@ being read again (SAME_PICTURE).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -33,7 +32,7 @@ from worker.engines.local.ocr import Line
 from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
-from worker.errors import EngineError
+from worker.engines.text_params import Region, TextFilters, text_filters
 from worker.media.info import MediaInfo
 
 # the models by their wheels; at most 64 characters, the store's column
@@ -41,8 +40,6 @@ MODEL_VERSION = "text-1 (rapidocr-onnxruntime 1.4.4 det, rapidocr 3.10.0 rec)"
 MODEL_VERSION_KEY = "TextModelVersion"
 EVERY_MS = 1000  # one picture a second
 DET_LONG_SIDE = 640  # the detector's input, long side (480 misses text on busy backgrounds)
-MIN_CONFIDENCE = 80.0  # StartTextDetection's default WordFilter.MinConfidence
-MAX_REGIONS = 10  # RegionsOfInterest holds at most 10 regions
 FLAT_STD = 2.0  # a picture whose luma varies less than this (0-255) has no text
 SAME_PICTURE = 1.5  # mean absolute difference (0-255) under which a picture is the last one
 
@@ -89,92 +86,6 @@ class TextResponse(TypedDict):
     NextToken: NotRequired[str]
 
 
-# ---------------------------------------------------------------- filters
-
-
-@dataclass(frozen=True)
-class Box:
-    """A box in ratios of the frame."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-    def overlap(self, other: Box) -> float:
-        w = min(self.left + self.width, other.left + other.width) - max(self.left, other.left)
-        h = min(self.top + self.height, other.top + other.height) - max(self.top, other.top)
-        return max(0.0, w) * max(0.0, h)
-
-
-@dataclass(frozen=True)
-class Filters:
-    min_confidence: float = MIN_CONFIDENCE
-    min_height: float = 0.0
-    min_width: float = 0.0
-    regions: tuple[Box, ...] = ()
-
-    def keep(self, confidence: float, box: Box) -> bool:
-        """Whether a word with this confidence and box passes the filters."""
-        if confidence < self.min_confidence:
-            return False
-        if box.height < self.min_height or box.width < self.min_width:
-            return False
-        if not self.regions:
-            return True
-        area = box.width * box.height
-        return any(box.overlap(r) > 0.5 * area for r in self.regions)
-
-
-def _number(value: object, what: str, top: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EngineError(f"{what} must be a number, got {value!r}")
-    if not 0.0 <= float(value) <= top:
-        raise EngineError(f"{what} must be between 0 and {top:g}, got {value!r}")
-    return float(value)
-
-
-def _region(value: object, k: int) -> Box:
-    what = f"regions_of_interest[{k}]"
-    if not isinstance(value, Mapping) or set(value) != {"BoundingBox"}:
-        raise EngineError(f"{what} must be {{'BoundingBox': {{Width, Height, Left, Top}}}}")
-    box = value["BoundingBox"]
-    keys = ("Width", "Height", "Left", "Top")
-    if not isinstance(box, Mapping) or set(box) != set(keys):
-        raise EngineError(f"{what}.BoundingBox must have exactly Width, Height, Left and Top")
-    w, h, left, top = (_number(box[key], f"{what}.BoundingBox.{key}", 1.0) for key in keys)
-    return Box(left=left, top=top, width=w, height=h)
-
-
-def check_filters(
-    min_confidence: object = MIN_CONFIDENCE,
-    min_bounding_box_height: object = 0.0,
-    min_bounding_box_width: object = 0.0,
-    regions_of_interest: object = None,
-) -> Filters:
-    """StartTextDetection's Filters as the engine's params name them (WordFilter's members
-    in snake case, RegionsOfInterest as Rekognition writes it)."""
-    regions: Sequence[object] = []
-    if regions_of_interest is not None:
-        if isinstance(regions_of_interest, str | bytes | Mapping) or not isinstance(
-            regions_of_interest, Sequence
-        ):
-            raise EngineError(
-                f"regions_of_interest must be a list of regions, got {regions_of_interest!r}"
-            )
-        regions = regions_of_interest
-    if len(regions) > MAX_REGIONS:
-        raise EngineError(
-            f"regions_of_interest holds at most {MAX_REGIONS} regions, got {len(regions)}"
-        )
-    return Filters(
-        min_confidence=_number(min_confidence, "min_confidence", 100.0),
-        min_height=_number(min_bounding_box_height, "min_bounding_box_height", 1.0),
-        min_width=_number(min_bounding_box_width, "min_bounding_box_width", 1.0),
-        regions=tuple(_region(r, k) for k, r in enumerate(regions)),
-    )
-
-
 # ---------------------------------------------------------------- items
 
 
@@ -195,13 +106,13 @@ def geometry(quad: npt.NDArray[np.float64], width: int, height: int) -> Geometry
     )
 
 
-def _box(g: Geometry) -> Box:
+def _box(g: Geometry) -> Region:
     b = g["BoundingBox"]
-    return Box(left=b["Left"], top=b["Top"], width=b["Width"], height=b["Height"])
+    return Region(left=b["Left"], top=b["Top"], width=b["Width"], height=b["Height"])
 
 
 def picture_items(
-    at_ms: int, lines: Sequence[Line], width: int, height: int, filters: Filters
+    at_ms: int, lines: Sequence[Line], width: int, height: int, filters: TextFilters
 ) -> list[TextItem]:
     """One picture's LINE and WORD items: LINEs first (Ids 0..n-1), then their WORDs."""
     kept: list[tuple[Line, list[tuple[str, float, Geometry]]]] = []
@@ -269,21 +180,8 @@ class TextRun:
 
     every_ms = EVERY_MS
 
-    def __init__(
-        self,
-        *,
-        reader: Reader | None = None,
-        min_confidence: object = MIN_CONFIDENCE,
-        min_bounding_box_height: object = 0.0,
-        min_bounding_box_width: object = 0.0,
-        regions_of_interest: object = None,
-        **unknown: object,
-    ) -> None:
-        if unknown:
-            raise EngineError(f"unknown text parameters: {', '.join(sorted(unknown))}")
-        self.filters = check_filters(
-            min_confidence, min_bounding_box_height, min_bounding_box_width, regions_of_interest
-        )
+    def __init__(self, filters: TextFilters | None = None, reader: Reader | None = None) -> None:
+        self.filters = filters or TextFilters()
         self.read = reader or shipped_reader()
         self.items: list[TextItem] = []
         self.pictures_read = 0
@@ -320,9 +218,15 @@ class TextRun:
 
 
 def detect_text(
-    path: Path, info: MediaInfo, *, progress: Progress | None = None, **params: Any
+    path: Path,
+    info: MediaInfo,
+    *,
+    progress: Progress | None = None,
+    reader: Reader | None = None,
+    **params: Any,
 ) -> TextResponse:
-    """`path`'s text as one complete GetTextDetection response."""
+    """`path`'s text as one complete GetTextDetection response; `params` are the text job's
+    (worker/engines/text_params.py: min_confidence, min_box_height, min_box_width, regions)."""
     from worker.engines.local.vision import run_alone
 
-    return run_alone(path, info, TextRun(**params), progress)
+    return run_alone(path, info, TextRun(text_filters(params), reader), progress)

@@ -153,7 +153,10 @@ def test_postgresql_search_is_the_text_index_expression(stored: Stored) -> None:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("PostgreSQL's index (SQLite's FTS5 table is checked by the others)")
         indexdef = s.execute(
-            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_timeline_text_words'")
+            text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_timeline_text_words'"
+                " AND schemaname = current_schema()"
+            )
         ).scalar_one()
     assert "USING gin (to_tsvector('simple'::regconfig, (name)::text))" in indexdef
     assert "WHERE ((kind)::text = 'text'::text)" in indexdef

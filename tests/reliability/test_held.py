@@ -107,9 +107,20 @@ def test_dropped_notifications_found_by_the_reconciler(stack: Stack, videos: Vid
 def test_redis_restart_while_jobs_run(stack: Stack, videos: VideoFactory) -> None:
     """Broker and slot store gone for 5 s (SIGKILL, append-only file kept) while jobs
     are in flight: the processes reconnect and every video is indexed."""
-    ids = submit_planted(stack, videos, 3)
-    stack.wait_until(lambda: "IN_PROGRESS" in stack.states(ids), 30, "jobs in flight")
-    stack.redis_outage(5)
+    # the fake's jobs wait to be told to finish, so the outage surely meets them in flight
+    # (with 1 s jobs a loaded machine could see them done before it looked); at most LIMIT
+    # run, the rest wait in the backlog until these finish
+    stack.fake.configure(auto_complete=False)
+    try:
+        ids = submit_planted(stack, videos, 3)
+        stack.wait_until(lambda: stack.states(ids)["IN_PROGRESS"] == LIMIT, 60, "jobs in flight")
+        stack.redis_outage(5)
+    finally:
+        stack.fake.configure(auto_complete=True)  # jobs started from now on finish alone
+    for job in stack.jobs(ids):
+        if job.state == "IN_PROGRESS":
+            assert job.engine_job_id is not None
+            stack.fake.finish(job.engine_job_id)
     assert_held(stack, ids, RECONCILED_S)
     assert stack.alive() == {"aws": None, "worker": None, "poll": None, "beat": None}
 

@@ -1,6 +1,9 @@
 """Local segment engine vs PySceneDetect: speed (x real time) and cut F1.
 
-    .venv/bin/python benchmarks/segments.py [--repeat N] [VIDEO ...]
+    .venv/bin/python benchmarks/segments.py [--repeat N] [--text] [VIDEO ...]
+
+With --text, also segments + text (`detect_segments` then `detect_text`, the local OCR at
+one picture a second: today two decodes; the text column is their summed time).
 
 Both run in this process on the same files, one after the other; a run's time is
 the best of N. The local engine's time covers everything `detect_segments` does
@@ -22,6 +25,7 @@ from pathlib import Path
 from scenedetect import ContentDetector, detect
 
 from worker.engines.local.segments import detect_segments
+from worker.engines.local.text import detect_text
 from worker.media.info import MediaInfo
 from worker.media.probe import probe
 from worker.testing.metrics import cut_f1
@@ -49,13 +53,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("videos", nargs="*", help=f"paths (default: {', '.join(DEFAULT)})")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--text", action="store_true", help="also time segments + text")
     args = parser.parse_args()
     logging.getLogger("pyscenedetect").setLevel(logging.ERROR)
     videos = [Path(v) for v in args.videos] or [MEDIA / v for v in DEFAULT]
 
     header = f"{'video':<26}{'dur s':>7} | {'vidx x RT':>9} {'F1':>5} | {'PySD x RT':>9} {'F1':>5}"
-    print(header + f" | {'speed ratio':>11}")
-    print("-" * (len(header) + 14))
+    extra = f" | {'seg+text x RT':>13}" if args.text else ""
+    print(header + f" | {'speed ratio':>11}" + extra)
+    print("-" * (len(header) + 14 + len(extra)))
     for video in videos:
         truth = json.loads(video.with_name(video.stem + ".truth.json").read_text())
         truth_cuts = [c["frame"] for c in truth["cuts"]]
@@ -71,12 +77,20 @@ def main() -> None:
             scenes = detect(str(video), ContentDetector())
             return [start.frame_num for start, _ in scenes[1:]]
 
+        def text(video: Path = video, info: MediaInfo = info) -> list[int]:
+            detect_text(video, info)
+            return []
+
         ours_s, ours_cuts = best_of(args.repeat, ours)
         pysd_s, pysd_cuts = best_of(args.repeat, pysd)
+        with_text = ""
+        if args.text:
+            text_s, _ = best_of(args.repeat, text)
+            with_text = f" | {seconds / (ours_s + text_s):>13.1f}"
         print(
             f"{video.name:<26}{seconds:>7.2f} | {seconds / ours_s:>9.1f} "
             f"{cut_f1(ours_cuts, truth_cuts):>5.3f} | {seconds / pysd_s:>9.1f} "
-            f"{cut_f1(pysd_cuts, truth_cuts):>5.3f} | {pysd_s / ours_s:>10.2f}x"
+            f"{cut_f1(pysd_cuts, truth_cuts):>5.3f} | {pysd_s / ours_s:>10.2f}x" + with_text
         )
 
 

@@ -67,8 +67,8 @@ from benchmarks.query_load import (
 from benchmarks.query_text import vocabulary
 from models.detection import TEXT_SEARCH_INDEX
 from worker.db import Database, create_db_engine
-from worker.query import QueryFilter, moderation_by_video, query_statement, search
-from worker.search import text_words
+from worker.query import QueryFilter, moderation_by_video, search
+from worker.search import statement_for, text_words
 
 SCHEMA = "vidx_bench_query"  # and vidx_bench_query_noidx; dropped and made anew unless --reuse
 PAGE = 100
@@ -216,13 +216,14 @@ def p50_p95_max(ms: list[float]) -> tuple[float, float, float]:
 
 
 def explain(db: Database, filters: list[QueryFilter]) -> None:
-    with db.engine.connect() as conn:
+    with db.session() as s:
         for f in filters:
-            sql = query_statement(f).compile(
+            # the statement search runs (a text search on PostgreSQL picks its form first)
+            sql = statement_for(s, f).compile(
                 dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
             )
             print(f"\nEXPLAIN ANALYZE: {f}")
-            for (line,) in conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
+            for (line,) in s.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
                 print("   ", line)
 
 

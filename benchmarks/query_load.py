@@ -19,6 +19,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from benchmarks.query_data import RANGE_COLUMNS, Plan, job_rows, range_rows, video_rows
 from models import AnalysisJob, TimelineRange, Video
+from models.detection import TEXT_WORDS_TABLE
 from worker.db import create_db_engine, upgrade
 
 _TABLE = TimelineRange.__table__
@@ -129,7 +130,7 @@ def vacuum_analyze(engine: Engine) -> None:
     # would on a table that has settled, so index-only scans need not visit the table
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("videos", "analysis_jobs", "timeline_ranges"):
+        for table in ("videos", "analysis_jobs", "timeline_ranges", TEXT_WORDS_TABLE):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 

@@ -7,7 +7,9 @@ never shift or repeat rows. The indexes in models/detection.py let PostgreSQL wa
 and stop after `limit` rows: (kind, name, video_id, start_ms, id, max_confidence) for a label
 over a threshold across videos, (kind, video_id, ...) for one kind across videos; and
 (kind, name, max_confidence) lets the planner take the few rows over a rare threshold and sort
-them instead (benchmarks/query.py measures both).
+them instead (benchmarks/query.py measures both). Text by words: on PostgreSQL the page walks
+the words' rows of timeline_text_words (migration 0009) in page order, one join a word; on
+SQLite the FTS5 table gives the matching ids.
 """
 
 from __future__ import annotations
@@ -18,24 +20,26 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    column,
     func,
     literal_column,
     select,
     table,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.orm import Session
 
 from models import TimelineRange, Video
-from models.detection import TEXT_SEARCH_TABLE
+from models.detection import TEXT_SEARCH_TABLE, TEXT_WORDS_TABLE
 from worker.errors import VideoNotFoundError, VidxError
 from worker.read_model import Page
 
@@ -176,6 +180,50 @@ def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
     )
 
 
+def text_lexemes(session: Session, name: str) -> list[str]:
+    """PostgreSQL: the words of a text search as its text index keeps them (the lexemes of
+    to_tsvector('simple', ...): lower case, split as the index splits lines), sorted."""
+    words = " ".join(text_words(name))
+    simple: ColumnElement[str] = literal_column("'simple'")
+    found = session.execute(select(func.tsvector_to_array(func.to_tsvector(simple, words))))
+    return [str(w) for w in found.scalar_one()]
+
+
+_WORDS_TABLE = table(
+    TEXT_WORDS_TABLE, column("word"), column("video_id"), column("start_ms"), column("range_id")
+)
+FEW_LINES = 2000  # several words in fewer lines than this: the GIN index's matches, sorted
+
+
+def _by_postings(f: QueryFilter, lexemes: Sequence[str]) -> Select[*tuple[Any, ...]]:
+    """A text page walking one word's rows of timeline_text_words in page order (its primary
+    key); each line is then read by its id and checked against the whole filter (every word,
+    as the GIN form does), so a page stops after `limit` rows however common the word is.
+    The walked word is the longest (likely the rarest; statement_for sends words that share
+    few lines to the GIN form). OFFSET 0 keeps the check a per-row lookup, not a join the
+    planner could turn into fetching every match and sorting."""
+    w = _WORDS_TABLE.alias("w")
+    line = (
+        select(*_ROW_COLUMNS, _T.id)
+        .where(_T.id == w.c.range_id, *_conditions(f, "postgresql"))
+        .offset(0)
+        .lateral("t")
+    )
+    where = [w.c.word == max(lexemes, key=lambda x: (len(x), x))]
+    if f.video_id:
+        where.append(w.c.video_id == f.video_id)
+    if f.after is not None:
+        after = decode_cursor(f.after, _filter_fingerprint(f), (str, int, int))
+        where.append(tuple_(w.c.video_id, w.c.start_ms, w.c.range_id) > tuple_(*after))
+    return (
+        select(*line.c)
+        .select_from(w.join(line, true()))
+        .where(*where)
+        .order_by(w.c.video_id, w.c.start_ms, w.c.range_id)
+        .limit(f.limit + 1)
+    )
+
+
 def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.video_id:
@@ -196,9 +244,16 @@ def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def query_statement(f: QueryFilter, dialect: str = "postgresql") -> Select[*tuple[Any, ...]]:
+def query_statement(
+    f: QueryFilter, dialect: str = "postgresql", lexemes: Sequence[str] | None = None
+) -> Select[*tuple[Any, ...]]:
     """The page's SELECT: one row more than the limit, to know whether another page follows.
-    `dialect` picks the text index (PostgreSQL's or SQLite's)."""
+    `dialect` picks the text index (PostgreSQL's or SQLite's). On PostgreSQL a text search
+    given its `lexemes` (text_lexemes) walks timeline_text_words; without them it filters by
+    the GIN index's expression (every match fetched and sorted: the cost grows with the
+    matches, fine for words that share few lines)."""
+    if dialect == "postgresql" and f.kind == "text" and f.name and lexemes:
+        return _by_postings(f, lexemes)
     where = _conditions(f, dialect)
     if f.after is not None:
         video_id, start_ms, range_id = decode_cursor(
@@ -212,6 +267,23 @@ def query_statement(f: QueryFilter, dialect: str = "postgresql") -> Select[*tupl
         .order_by(_T.video_id, _T.start_ms, _T.id)
         .limit(f.limit + 1)
     )
+
+
+def statement_for(session: Session, f: QueryFilter) -> Select[*tuple[Any, ...]]:
+    """The SELECT search runs for `f` on this session's database. A text search on
+    PostgreSQL walks one word's rows (query_statement with lexemes), unless it has several
+    words that share fewer than FEW_LINES lines (one capped count through the GIN index):
+    then walking a common word to find them would read far more rows than the matches."""
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql" or f.kind != "text" or not f.name:
+        return query_statement(f, dialect)
+    lexemes = text_lexemes(session, f.name)
+    if len(lexemes) > 1:
+        gin = query_statement(replace(f, limit=FEW_LINES - 1), dialect).order_by(None)
+        few = select(func.count()).select_from(gin.subquery())
+        if session.execute(few).scalar_one() < FEW_LINES:
+            return query_statement(f, dialect)
+    return query_statement(f, dialect, lexemes)
 
 
 def _plan_each_call(session: Session) -> None:
@@ -229,7 +301,7 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
     if f.video_id and session.get(Video, f.video_id) is None:
         raise VideoNotFoundError(f.video_id)
     _plan_each_call(session)
-    found = session.execute(query_statement(f, session.get_bind().dialect.name)).all()
+    found = session.execute(statement_for(session, f)).all()
     rows = [_row(r) for r in found[: f.limit]]
     next_cursor = None
     if len(found) > f.limit:

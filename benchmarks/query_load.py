@@ -5,8 +5,10 @@ and foreign keys of timeline_ranges are dropped, the rows streamed in with COPY,
 indexes built and the keys validated in one pass each. The indexes are the ones the migrations
 made, each re-created from its own definition as PostgreSQL reports it (pg_get_indexdef): the
 models' (models/detection.py) and migration 0008's text index, which is in no model, alike —
-the SQL stays in one place, the migration. `copy_without_indexes` makes the baseline: the same
-rows in a second schema whose timeline_ranges keeps only its primary key.
+the SQL stays in one place, the migration. Migration 0009's table of words is filled by its
+triggers during the COPY, its primary key built afterwards like an index. `copy_without_indexes`
+makes the baseline: the same rows in a second schema whose timeline_ranges keeps only its
+primary key, and whose table of words has none.
 """
 
 from __future__ import annotations
@@ -70,9 +72,20 @@ def secondary_indexes(conn: Connection) -> dict[str, str]:
 
 
 def _drop_indexes(conn: Connection) -> dict[str, str]:
+    """Drop timeline_ranges' secondary indexes and the primary key of migration 0009's
+    timeline_text_words (an index of the text in all but name: its rows are written by
+    triggers, the key is all there is to read them by); the statements that make them again."""
     found = secondary_indexes(conn)
     for name in found:
         conn.execute(text(f'DROP INDEX "{name}"'))
+    key = conn.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            f" WHERE conrelid = '{TEXT_WORDS_TABLE}'::regclass AND contype = 'p'"
+        )
+    ).one()
+    conn.execute(text(f'ALTER TABLE {TEXT_WORDS_TABLE} DROP CONSTRAINT "{key[0]}"'))
+    found[str(key[0])] = f'ALTER TABLE {TEXT_WORDS_TABLE} ADD CONSTRAINT "{key[0]}" {key[1]}'
     return found
 
 
@@ -143,7 +156,7 @@ def copy_without_indexes(src_schema: str, url: str) -> float:
         with engine.begin() as conn:
             for fk in _TABLE.foreign_key_constraints:
                 conn.execute(DropConstraint(fk))
-            _drop_indexes(conn)  # the text index too: migration 0008 made it here as well
+            _drop_indexes(conn)  # the text indexes too: migrations 0008 and 0009 made them here
             for table in ("videos", "analysis_jobs", "timeline_ranges"):
                 conn.execute(text(f'INSERT INTO {table} SELECT * FROM "{src_schema}".{table}'))
         took = time.perf_counter() - start

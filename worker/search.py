@@ -163,7 +163,7 @@ def text_words(name: str) -> list[str]:
     return words
 
 
-def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
+def _has_words(words: Sequence[str], dialect: str, one_video: bool) -> ColumnElement[bool]:
     """Text ranges whose line holds every word (migration 0008 made the indexes)."""
     if dialect == "postgresql":
         # the same expression as the index, so the planner uses it
@@ -173,7 +173,11 @@ def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
         )
     # FTS5: each word quoted, so none is read as an operator (AND, OR, NEAR, *)
     match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-    return _T.id.in_(
+    # In one video, `id + 0` (not a column: no lookup by id) makes SQLite walk the video's
+    # rows in page order and look each up in the matches, instead of reading every match of
+    # the catalogue and sorting ("the" on 1,000,000 ranges: 1.6 ms instead of 16)
+    ids = _T.id + 0 if one_video else _T.id
+    return ids.in_(
         select(literal_column("rowid"))
         .select_from(table(TEXT_SEARCH_TABLE))
         .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
@@ -231,7 +235,7 @@ def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
     if f.kind:
         where.append(_T.kind == f.kind)
     if f.name and f.kind == "text":  # text: the line holds the words, any case
-        where.append(_has_words(text_words(f.name), dialect))
+        where.append(_has_words(text_words(f.name), dialect, bool(f.video_id)))
     elif f.name:
         where.append(_T.name == f.name)
     if f.min_confidence is not None:

@@ -34,7 +34,7 @@ from worker.query import (
     run_query,
     search,
 )
-from worker.search import text_words
+from worker.search import query_statement, text_lexemes, text_words
 
 pytestmark = pytest.mark.integration
 
@@ -325,7 +325,7 @@ def _check_text_catalogue(db: Database, plain: Database, url: str) -> None:
             select(TimelineRange.video_id, TimelineRange.start_ms, TimelineRange.id,
                    TimelineRange.name, TimelineRange.end_ms, TimelineRange.max_confidence,
                    Video.duration_ms)
-            .join(Video).where(TimelineRange.kind == "text")
+            .join(Video).where(TimelineRange.kind == "text").order_by(TimelineRange.id)
         ).all()  # fmt: skip
         postings, lexemes = s.execute(
             text(
@@ -353,13 +353,21 @@ def _check_text_catalogue(db: Database, plain: Database, url: str) -> None:
         for w in found:
             counts[w] = counts.get(w, 0) + 1
     common = max(counts, key=lambda w: counts[w])
-    # two words of a line whose rarer word is on other lines too; a word of one video
-    line = next(k for k, ws in words.items() if len(ws) > 2 and min(counts[w] for w in ws) > 1)
-    two = " ".join(sorted(words[line], key=lambda w: counts[w])[:2])
+
+    def lines_with(ws: list[str], video: str | None = None) -> int:
+        return sum(set(ws) <= found and video in (None, k[0]) for k, found in words.items())
+
+    # two words of one line that 3 or more lines hold; a word of a video on 2 of its lines
+    pairs = sorted(
+        (k, a, b) for k, found in words.items() for a in found for b in found if a < b
+    )  # fmt: skip
+    line, first, second = next(p for p in pairs if lines_with([p[1], p[2]]) >= 3)
+    two = f"{first} {second}"
+    one = next(w for w in sorted(words[line]) if lines_with([w], line[0]) >= 2)
     for f in [
         QueryFilter(kind="text", name=common.upper(), limit=max(2, counts[common] // 3)),
         QueryFilter(kind="text", name=two, limit=2),
-        QueryFilter(video_id=line[0], kind="text", name=two.split()[0], limit=1),
+        QueryFilter(video_id=line[0], kind="text", name=one, limit=1),
     ]:
         want = text_words(f.name or "")
         expected = sorted(
@@ -371,6 +379,11 @@ def _check_text_catalogue(db: Database, plain: Database, url: str) -> None:
         assert [(r.video_id, r.start_ms) for page in got for r in page] == [
             (v, st) for v, st, _ in expected
         ]
+        with db.session() as s:  # the walk of one word's rows, whatever search picked
+            lexemes = text_lexemes(s, f.name or "")
+            walk = query_statement(replace(f, limit=50), "postgresql", lexemes)
+            walked = [(r.video_id, r.start_ms, r.id) for r in s.execute(walk)]
+        assert "timeline_text_words" in str(walk) and walked == expected[:51]
 
 
 def _pages(db: Database, f: QueryFilter) -> list[list[QueryRow]]:

@@ -163,7 +163,18 @@ def text_words(name: str) -> list[str]:
     return words
 
 
-def _has_words(words: Sequence[str], dialect: str, one_video: bool) -> ColumnElement[bool]:
+def _fts_matches(words: Sequence[str]) -> Select[tuple[Any]]:
+    """SQLite: the rowids of the FTS5 table's lines holding every word; each word quoted, so
+    none is read as an operator (AND, OR, NEAR, *)."""
+    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return (
+        select(literal_column("rowid"))
+        .select_from(table(TEXT_SEARCH_TABLE))
+        .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
+    )
+
+
+def _has_words(words: Sequence[str], dialect: str, walk: bool) -> ColumnElement[bool]:
     """Text ranges whose line holds every word (migration 0008 made the indexes)."""
     if dialect == "postgresql":
         # the same expression as the index, so the planner uses it
@@ -171,17 +182,11 @@ def _has_words(words: Sequence[str], dialect: str, one_video: bool) -> ColumnEle
         return func.to_tsvector(simple, _T.name).bool_op("@@")(
             func.plainto_tsquery(simple, " ".join(words))
         )
-    # FTS5: each word quoted, so none is read as an operator (AND, OR, NEAR, *)
-    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-    # In one video, `id + 0` (not a column: no lookup by id) makes SQLite walk the video's
-    # rows in page order and look each up in the matches, instead of reading every match of
-    # the catalogue and sorting ("the" on 1,000,000 ranges: 1.6 ms instead of 16)
-    ids = _T.id + 0 if one_video else _T.id
-    return ids.in_(
-        select(literal_column("rowid"))
-        .select_from(table(TEXT_SEARCH_TABLE))
-        .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
-    )
+    # `walk`: `id + 0` (not a column: no lookup by id) makes SQLite walk the text rows in page
+    # order and look each up in the matches, and stop after the page; otherwise it reads every
+    # match by id and sorts them (fast for words in few lines, slow for common ones)
+    ids = _T.id + 0 if walk else _T.id
+    return ids.in_(_fts_matches(words))
 
 
 def text_lexemes(session: Session, name: str) -> list[str]:
@@ -228,14 +233,14 @@ def _by_postings(f: QueryFilter, lexemes: Sequence[str]) -> Select[*tuple[Any, .
     )
 
 
-def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
+def _conditions(f: QueryFilter, dialect: str, walk: bool = False) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.video_id:
         where.append(_T.video_id == f.video_id)
     if f.kind:
         where.append(_T.kind == f.kind)
     if f.name and f.kind == "text":  # text: the line holds the words, any case
-        where.append(_has_words(text_words(f.name), dialect, bool(f.video_id)))
+        where.append(_has_words(text_words(f.name), dialect, walk or bool(f.video_id)))
     elif f.name:
         where.append(_T.name == f.name)
     if f.min_confidence is not None:
@@ -249,16 +254,20 @@ def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
 
 
 def query_statement(
-    f: QueryFilter, dialect: str = "postgresql", lexemes: Sequence[str] | None = None
+    f: QueryFilter,
+    dialect: str = "postgresql",
+    lexemes: Sequence[str] | None = None,
+    walk: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The page's SELECT: one row more than the limit, to know whether another page follows.
     `dialect` picks the text index (PostgreSQL's or SQLite's). On PostgreSQL a text search
     given its `lexemes` (text_lexemes) walks timeline_text_words; without them it filters by
     the GIN index's expression (every match fetched and sorted: the cost grows with the
-    matches, fine for words that share few lines)."""
+    matches, fine for words that share few lines). On SQLite `walk` (always in one video)
+    walks the text rows in page order, looking each up in the FTS5 matches."""
     if dialect == "postgresql" and f.kind == "text" and f.name and lexemes:
         return _by_postings(f, lexemes)
-    where = _conditions(f, dialect)
+    where = _conditions(f, dialect, walk)
     if f.after is not None:
         video_id, start_ms, range_id = decode_cursor(
             f.after, _filter_fingerprint(f), (str, int, int)
@@ -277,10 +286,18 @@ def statement_for(session: Session, f: QueryFilter) -> Select[*tuple[Any, ...]]:
     """The SELECT search runs for `f` on this session's database. A text search on
     PostgreSQL walks one word's rows (query_statement with lexemes), unless it has several
     words that share fewer than FEW_LINES lines (one capped count through the GIN index):
-    then walking a common word to find them would read far more rows than the matches."""
+    then walking a common word to find them would read far more rows than the matches. On
+    SQLite, across videos, it walks the text rows when FEW_LINES lines or more hold the words
+    (a capped count of the FTS5 matches), else reads the matches and sorts them."""
     dialect = session.get_bind().dialect.name
-    if dialect != "postgresql" or f.kind != "text" or not f.name:
+    if f.kind != "text" or not f.name:
         return query_statement(f, dialect)
+    if dialect != "postgresql":
+        if f.video_id:  # one video's text rows: the walk is short whatever the words
+            return query_statement(f, dialect, walk=True)
+        capped = _fts_matches(text_words(f.name)).limit(FEW_LINES).subquery()
+        many = session.execute(select(func.count()).select_from(capped)).scalar_one()
+        return query_statement(f, dialect, walk=many >= FEW_LINES)
     lexemes = text_lexemes(session, f.name)
     if len(lexemes) > 1:
         gin = query_statement(replace(f, limit=FEW_LINES - 1), dialect).order_by(None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +238,21 @@ def test_postgresql_words_table_follows_the_ranges(stored: Stored) -> None:
         )
         assert conn.execute(text(postings), {"v": stored.video_id}).all() == []
         trans.rollback()
+
+
+def test_sqlite_walk_and_lookup_read_the_same_rows(stored: Stored) -> None:
+    # SQLite: across videos, words in 2,000 lines or more walk the text rows in page order
+    # (statement_for decides by a capped count); both forms must read the same rows
+    with stored.ctx.db.session() as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("the walk over FTS5 matches is SQLite's")
+        for words in ("parking", "NO parking", "lot", "hello near", "absent"):
+            f = QueryFilter(kind="text", name=words, limit=2)
+            walked, looked_up = (
+                [tuple(r) for r in s.execute(query_statement(f, "sqlite", walk=walk))]
+                for walk in (True, False)
+            )
+            assert walked == looked_up and "id + " in str(query_statement(f, "sqlite", walk=True))
+        assert [len(x) for x in (walked, looked_up)] == [0, 0]
+        rows = [tuple(r) for r in s.execute(query_statement(replace(f, name="parking"), "sqlite"))]
+    assert [r[2] for r in rows] == ["NO PARKING", "NO PARKING", "Parking lot"]

@@ -219,13 +219,21 @@ def p50_p95_max(ms: list[float]) -> tuple[float, float, float]:
 def explain(db: Database, filters: list[QueryFilter]) -> None:
     with db.session() as s:
         for f in filters:
-            # the statement search runs (a text search on PostgreSQL picks its form first)
-            sql = statement_for(s, f).compile(
-                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-            )
-            print(f"\nEXPLAIN ANALYZE: {f}")
-            for (line,) in s.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
-                print("   ", line)
+            # the statements search runs (a text search on PostgreSQL picks its form first;
+            # the second runs when the first finds no full page)
+            first, short_page = statement_for(s, f)
+            for n, stmt in enumerate((first, short_page)):
+                if stmt is None:
+                    continue
+                sql = stmt.compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+                print(f"\nEXPLAIN ANALYZE{' (short page: again by GIN)' if n else ''}: {f}")
+                for (line,) in s.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
+                    print("   ", line)
+                found = s.execute(text(f"SELECT count(*) FROM ({sql}) AS page")).scalar_one()
+                if found > f.limit:
+                    break
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Row,
     Select,
     column,
+    exists,
     func,
     literal_column,
     select,
@@ -37,6 +38,8 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FromClause
+from sqlalchemy.types import ARRAY, Text
 
 from models import TimelineRange, Video
 from models.detection import TEXT_SEARCH_TABLE, TEXT_WORDS_TABLE
@@ -189,46 +192,68 @@ def _has_words(words: Sequence[str], dialect: str, walk: bool) -> ColumnElement[
     return ids.in_(_fts_matches(words))
 
 
-def text_lexemes(session: Session, name: str) -> list[str]:
+def text_lexemes(session: Session, name: str) -> list[tuple[str, int]]:
     """PostgreSQL: the words of a text search as its text index keeps them (the lexemes of
-    to_tsvector('simple', ...): lower case, split as the index splits lines), sorted."""
-    words = " ".join(text_words(name))
-    simple: ColumnElement[str] = literal_column("'simple'")
-    found = session.execute(select(func.tsvector_to_array(func.to_tsvector(simple, words))))
-    return [str(w) for w in found.scalar_one()]
+    to_tsvector('simple', ...): lower case, split as the index splits lines), rarest first,
+    each with its rows in timeline_text_words counted up to RANK_ROWS (its key only)."""
+    found = session.execute(
+        text(
+            "SELECT l.word, (SELECT count(*) FROM (SELECT 1 FROM timeline_text_words w"
+            " WHERE w.word = l.word LIMIT :cap) AS c) AS n FROM unnest(tsvector_to_array("
+            "to_tsvector('simple', :words))) AS l(word) ORDER BY n, l.word"
+        ),
+        {"words": " ".join(text_words(name)), "cap": RANK_ROWS},
+    )
+    return [(str(w), int(n)) for w, n in found]
 
 
+FEW_LINES = 2000  # SQLite: words in this many lines or more walk the text rows
 _WORDS_TABLE = table(
     TEXT_WORDS_TABLE, column("word"), column("video_id"), column("start_ms"), column("range_id")
 )
-FEW_LINES = 2000  # several words in fewer lines than this: the GIN index's matches, sorted
+WALK_ROWS = 2000  # several words: rows of the rarest word read before the GIN form takes over
+RANK_ROWS = 200  # several words: rows counted to find the rarest
 
 
-def _by_postings(f: QueryFilter, lexemes: Sequence[str]) -> Select[*tuple[Any, ...]]:
-    """A text page walking one word's rows of timeline_text_words in page order (its primary
-    key); each line is then read by its id and checked against the whole filter (every word,
-    as the GIN form does), so a page stops after `limit` rows however common the word is.
-    The walked word is the longest (likely the rarest; statement_for sends words that share
-    few lines to the GIN form). OFFSET 0 keeps the check a per-row lookup, not a join the
-    planner could turn into fetching every match and sorting."""
+def _by_postings(
+    f: QueryFilter, lexemes: Sequence[str | ColumnElement[str]]
+) -> Select[*tuple[Any, ...]]:
+    """A text page walking the first (rarest) word's rows of timeline_text_words in page
+    order (its primary key); the other words are looked up by the same key, and each line
+    holding them all is read by its id and checked against the whole filter (every word, as
+    the GIN form does), so a page stops after `limit` rows however common the word is. With
+    several words the walk reads at most WALK_ROWS rows: words that share few lines would
+    make it read all of them (search then takes the GIN form). OFFSET 0 keeps the checks
+    per-row lookups, not joins the planner could turn into reading every match."""
     w = _WORDS_TABLE.alias("w")
-    line = (
-        select(*_ROW_COLUMNS, _T.id)
-        .where(_T.id == w.c.range_id, *_conditions(f, "postgresql"))
-        .offset(0)
-        .lateral("t")
-    )
-    where = [w.c.word == max(lexemes, key=lambda x: (len(x), x))]
+    where = [w.c.word == lexemes[0]]
     if f.video_id:
         where.append(w.c.video_id == f.video_id)
     if f.after is not None:
         after = decode_cursor(f.after, _filter_fingerprint(f), (str, int, int))
         where.append(tuple_(w.c.video_id, w.c.start_ms, w.c.range_id) > tuple_(*after))
+    walked: FromClause = w
+    if len(lexemes) > 1:
+        order = (w.c.video_id, w.c.start_ms, w.c.range_id)
+        walked = select(w).where(*where).order_by(*order).limit(WALK_ROWS).subquery("walked")
+        where = []
+    key = (walked.c.video_id, walked.c.start_ms, walked.c.range_id)
+    others = []
+    for k, lexeme in enumerate(lexemes[1:]):
+        o = _WORDS_TABLE.alias(f"o{k}")
+        same = (o.c.video_id == key[0], o.c.start_ms == key[1], o.c.range_id == key[2])
+        others.append(exists().where(o.c.word == lexeme, *same).correlate_except(o))
+    line = (
+        select(*_ROW_COLUMNS, _T.id)
+        .where(*others, _T.id == walked.c.range_id, *_conditions(f, "postgresql"))
+        .offset(0)
+        .lateral("t")
+    )
     return (
         select(*line.c)
-        .select_from(w.join(line, true()))
+        .select_from(walked.join(line, true()))
         .where(*where)
-        .order_by(w.c.video_id, w.c.start_ms, w.c.range_id)
+        .order_by(*key)
         .limit(f.limit + 1)
     )
 
@@ -261,12 +286,19 @@ def query_statement(
 ) -> Select[*tuple[Any, ...]]:
     """The page's SELECT: one row more than the limit, to know whether another page follows.
     `dialect` picks the text index (PostgreSQL's or SQLite's). On PostgreSQL a text search
-    given its `lexemes` (text_lexemes) walks timeline_text_words; without them it filters by
-    the GIN index's expression (every match fetched and sorted: the cost grows with the
-    matches, fine for words that share few lines). On SQLite `walk` (always in one video)
-    walks the text rows in page order, looking each up in the FTS5 matches."""
+    of one word, or given its `lexemes` (text_lexemes, rarest first), walks
+    timeline_text_words; several words without them filter by the GIN index's expression
+    (every match fetched and sorted: the cost grows with the matches, fine for words that
+    share few lines). On SQLite `walk` (always in one video) walks the text rows in page
+    order, looking each up in the FTS5 matches."""
     if dialect == "postgresql" and f.kind == "text" and f.name and lexemes:
         return _by_postings(f, lexemes)
+    if dialect == "postgresql" and f.kind == "text" and f.name and len(text_words(f.name)) == 1:
+        # one word (usually one lexeme): walk its first lexeme, which PostgreSQL computes
+        # from the constant while planning (no round trip); the check reads any others
+        simple: ColumnElement[str] = literal_column("'simple'")
+        tsv = func.to_tsvector(simple, text_words(f.name)[0])
+        return _by_postings(f, [func.tsvector_to_array(tsv, type_=ARRAY(Text))[1]])
     where = _conditions(f, dialect, walk)
     if f.after is not None:
         video_id, start_ms, range_id = decode_cursor(
@@ -282,29 +314,32 @@ def query_statement(
     )
 
 
-def statement_for(session: Session, f: QueryFilter) -> Select[*tuple[Any, ...]]:
-    """The SELECT search runs for `f` on this session's database. A text search on
-    PostgreSQL walks one word's rows (query_statement with lexemes), unless it has several
-    words that share fewer than FEW_LINES lines (one capped count through the GIN index):
-    then walking a common word to find them would read far more rows than the matches. On
-    SQLite, across videos, it walks the text rows when FEW_LINES lines or more hold the words
-    (a capped count of the FTS5 matches), else reads the matches and sorts them."""
+def statement_for(
+    session: Session, f: QueryFilter
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]] | None]:
+    """The SELECT search runs for `f` on this session's database, and the one it runs when
+    the first finds fewer than `limit` + 1 rows (None: no second). A text search on
+    PostgreSQL walks the rarest word's rows (query_statement with lexemes); with several
+    words the walk stops after WALK_ROWS of them, and a short page is read again by the GIN
+    form (the words share few lines, so it has few matches to sort). On SQLite, across
+    videos, it walks the text rows when FEW_LINES lines or more hold the words (a capped
+    count of the FTS5 matches), else reads the matches and sorts them."""
     dialect = session.get_bind().dialect.name
     if f.kind != "text" or not f.name:
-        return query_statement(f, dialect)
+        return query_statement(f, dialect), None
     if dialect != "postgresql":
         if f.video_id:  # one video's text rows: the walk is short whatever the words
-            return query_statement(f, dialect, walk=True)
+            return query_statement(f, dialect, walk=True), None
         capped = _fts_matches(text_words(f.name)).limit(FEW_LINES).subquery()
         many = session.execute(select(func.count()).select_from(capped)).scalar_one()
-        return query_statement(f, dialect, walk=many >= FEW_LINES)
+        return query_statement(f, dialect, walk=many >= FEW_LINES), None
+    if len(text_words(f.name)) == 1:  # one word: walked to the end of the page, no second
+        return query_statement(f, dialect), None
     lexemes = text_lexemes(session, f.name)
-    if len(lexemes) > 1:
-        gin = query_statement(replace(f, limit=FEW_LINES - 1), dialect).order_by(None)
-        few = select(func.count()).select_from(gin.subquery())
-        if session.execute(few).scalar_one() < FEW_LINES:
-            return query_statement(f, dialect)
-    return query_statement(f, dialect, lexemes)
+    walk = query_statement(f, dialect, [w for w, _ in lexemes])
+    # a walk may stop early (WALK_ROWS) when the rarest word has RANK_ROWS rows or more
+    stopped = len(lexemes) > 1 and lexemes[0][1] >= RANK_ROWS
+    return walk, query_statement(f, dialect) if stopped else None
 
 
 def _plan_each_call(session: Session) -> None:
@@ -322,7 +357,10 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
     if f.video_id and session.get(Video, f.video_id) is None:
         raise VideoNotFoundError(f.video_id)
     _plan_each_call(session)
-    found = session.execute(statement_for(session, f)).all()
+    first, short_page = statement_for(session, f)
+    found = session.execute(first).all()
+    if len(found) <= f.limit and short_page is not None:
+        found = session.execute(short_page).all()
     rows = [_row(r) for r in found[: f.limit]]
     next_cursor = None
     if len(found) > f.limit:

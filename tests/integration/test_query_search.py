@@ -380,7 +380,7 @@ def _check_text_catalogue(db: Database, plain: Database, url: str) -> None:
             (v, st) for v, st, _ in expected
         ]
         with db.session() as s:  # the walk of one word's rows, whatever search picked
-            lexemes = text_lexemes(s, f.name or "")
+            lexemes = [w for w, _ in text_lexemes(s, f.name or "")]
             walk = query_statement(replace(f, limit=50), "postgresql", lexemes)
             walked = [(r.video_id, r.start_ms, r.id) for r in s.execute(walk)]
         assert "timeline_text_words" in str(walk) and walked == expected[:51]

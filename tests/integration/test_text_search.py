@@ -26,7 +26,7 @@ from worker.deletion import delete_video
 from worker.engines.port import Feature
 from worker.pipeline.importer import import_pages
 from worker.query import InvalidQueryError, QueryFilter, query_statement, run_query, timeline
-from worker.search import statement_for
+from worker.search import search, statement_for, text_lexemes
 
 pytestmark = [
     pytest.mark.integration,
@@ -226,13 +226,22 @@ def test_postgresql_words_table_follows_the_ranges(stored: Stored) -> None:
             ("car", 8001, "Car park"), ("park", 8001, "Car park")]  # fmt: skip
         assert "lot" not in {w for w, _, _ in moved}
         session = Session(bind=conn)
-        one = statement_for(session, QueryFilter(kind="text", name="PARK"))
+        one, again = statement_for(session, QueryFilter(kind="text", name="PARK"))
         assert "timeline_text_words" in str(one.compile(dialect=postgresql.dialect()))
         found = session.execute(one).all()
-        assert [(r.name, r.start_ms) for r in found] == [("Car park", 8001)]
-        two = statement_for(session, QueryFilter(kind="text", name="car park"))
-        assert "timeline_text_words" not in str(two.compile(dialect=postgresql.dialect()))
-        assert [r.name for r in session.execute(two)] == ["Car park"]
+        assert [(r.name, r.start_ms) for r in found] == [("Car park", 8001)] and again is None
+        # several words: the rarest word's rows walked (at most WALK_ROWS: these are fewer,
+        # so no second statement), the others looked up by key; the same rows as the GIN form
+        both = QueryFilter(kind="text", name="car park")
+        walk, again = statement_for(session, both)
+        assert again is None and text_lexemes(session, "car park") == [("car", 1), ("park", 1)]
+        assert "timeline_text_words" in str(walk) and "LIMIT" in str(walk).split("JOIN LATERAL")[0]
+        gin = query_statement(both, "postgresql")
+        assert "timeline_text_words" not in str(gin)
+        for stmt in (walk, gin):
+            assert [r.name for r in session.execute(stmt)] == ["Car park"]
+        page = search(session, QueryFilter(kind="text", name="car park"))
+        assert [r.name for r in page.items] == ["Car park"]
         conn.execute(
             text("DELETE FROM timeline_ranges WHERE video_id = :v"), {"v": stored.video_id}
         )

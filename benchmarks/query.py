@@ -2,10 +2,11 @@
 
 Fills a dedicated PostgreSQL schema with a synthetic catalogue (benchmarks/query_data.py:
 10,000,000 timeline ranges over 5,000 videos by default, Zipf-distributed real Rekognition
-label names, rare clustered moderation hits, shots and cues; COPY, then the project's indexes
-built), copies the same rows into a second schema whose timeline_ranges has only its primary
-key, VACUUM ANALYZEs both, then times the project's own query functions (worker.query) on each,
-the same calls in the same run:
+label names, rare clustered moderation hits, shots and cues, text lines; COPY, then the
+project's indexes built), copies the same rows into a second schema whose tables have only their
+primary keys (timeline_text_words, migration 0009's table of words, keeps its: text searches
+read it by key), VACUUM ANALYZEs both, then times the project's own query functions
+(worker.query) on each, the same calls in the same run:
 
   label >= conf, first page   search(kind=label, name, min_confidence), page of 100; the label
                               drawn uniformly from all names (rare and common), the threshold

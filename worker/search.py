@@ -8,8 +8,10 @@ and stop after `limit` rows: (kind, name, video_id, start_ms, id, max_confidence
 over a threshold across videos, (kind, video_id, ...) for one kind across videos; and
 (kind, name, max_confidence) lets the planner take the few rows over a rare threshold and sort
 them instead (benchmarks/query.py measures both). Text by words: on PostgreSQL the page walks
-the words' rows of timeline_text_words (migration 0009) in page order, one join a word; on
-SQLite the FTS5 table gives the matching ids.
+the rarest word's rows of timeline_text_words (migration 0009) in page order, the GIN index
+reading the lines when several words share few; on SQLite the FTS5 table gives the matching
+ids, looked up in a walk of the text rows when the words are common or the search is in one
+video.
 """
 
 from __future__ import annotations

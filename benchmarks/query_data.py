@@ -1,7 +1,9 @@
 """A synthetic catalogue for benchmarks/query.py: videos, jobs and timeline ranges via COPY.
 
 Shape (per video, rows in proportion to its duration, log-normal around 30 min):
-shots ~18 % (contiguous, a cut every few seconds), five technical cues, faces ~10 %,
+shots ~18 % (contiguous, a cut every few seconds), five technical cues, faces ~10 %, text
+~8 % (lines read in the picture: credits, signs, lower thirds, news tickers; see
+benchmarks/query_text.py; 8 % of a video's rows on average, more in the news videos),
 labels the rest — names Zipf-distributed (weight 1/rank) over the real Rekognition label
 names below, in rough order of how often Rekognition reports them, the ones of the recorded
 GetLabelDetection result included; run lengths log-normal (median 3 s); max confidence
@@ -22,8 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.query_text import text_rows
+
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "rekognition"
-FEATURES = ("segments", "labels", "moderation", "faces")
+FEATURES = ("segments", "labels", "moderation", "faces", "text")
+TEXT_SHARE = 0.08  # of all rows, on average: a video's share varies (gamma), news has more
+NEWS = 0.15  # the share of news videos (lower thirds and a ticker)
 
 # Real Rekognition label names, most frequent first (with the parents Rekognition gives).
 _LABELS_TEXT = """
@@ -238,7 +244,11 @@ def _one_video(
     moderation = 0
     if rng.random() < 1 / 12:  # a video with moderation hits has a few hundred per hour
         moderation = min(budget - cues - shots - faces, int(rng.integers(5, 40) * dur / 600_000))
-    n_labels = budget - cues - shots - faces - moderation
+    news = rng.random() < NEWS
+    # news doubles the share; the others' is scaled so that all average TEXT_SHARE
+    text_share = TEXT_SHARE / (1 + NEWS) * (2 if news else 1) * rng.gamma(4, 1 / 4)
+    text = min(budget - cues - shots - faces - moderation, int(budget * min(text_share, 0.4)))
+    n_labels = budget - cues - shots - faces - moderation - text
     confs = np.round(rng.uniform(85, 100, len(cuts)), 3).tolist()
     pairs = zip(cuts[:shots].tolist(), cuts[1 : shots + 1].tolist(), strict=True)
     for seq, (s, e) in enumerate(pairs):
@@ -248,9 +258,10 @@ def _one_video(
     for seq, name in enumerate(_CUES[:cues]):
         s, e = bounds[seq], bounds[seq + 1]
         yield 0, "cue", name, None, seq, s, e, s // 40, e // 40 - 1, 98.0, 1, "{}"
-    # labels, faces, moderation: merged runs (label job = offset 1, moderation 2, faces 3)
+    # labels, faces, moderation, text: runs (label job = offset 1, moderation 2, faces 3, text 4)
     yield from _runs(rng, dur, n_labels, 1, "label", weights, labels, label_data, 3000)
     yield from _runs(rng, dur, faces, 3, "face", None, [("Face", [])], ["{}"], 4000)
+    yield from text_rows(rng, dur, text, news, FEATURES.index("text"))
     if moderation:
         scenes = rng.integers(0, dur, max(1, moderation // 20))  # clustered: a few scenes
         starts = np.sort(

@@ -11,10 +11,13 @@ from models.base import Base, JSONType
 
 # kinds shared by detections and timeline ranges
 KINDS = ("shot", "cue", "label", "moderation", "face", "text")
-# Text search is made by migration 0008 only, outside these models: a GIN expression index
-# on PostgreSQL, an FTS5 table (and its shadow tables and triggers) on SQLite.
+# Text search is made by migrations 0008 and 0009 only, outside these models: on PostgreSQL
+# a GIN expression index and a table of (word, video_id, start_ms, range_id) kept by
+# triggers, on SQLite an FTS5 table (and its shadow tables and triggers). Schema comparisons
+# skip every table whose name starts with TEXT_SEARCH_TABLE.
 TEXT_SEARCH_TABLE = "timeline_text"
 TEXT_SEARCH_INDEX = "ix_timeline_text_words"
+TEXT_WORDS_TABLE = "timeline_text_words"
 
 
 def in_models(name: str | None, type_: str, parent_names: object) -> bool:

@@ -7,7 +7,11 @@ never shift or repeat rows. The indexes in models/detection.py let PostgreSQL wa
 and stop after `limit` rows: (kind, name, video_id, start_ms, id, max_confidence) for a label
 over a threshold across videos, (kind, video_id, ...) for one kind across videos; and
 (kind, name, max_confidence) lets the planner take the few rows over a rare threshold and sort
-them instead (benchmarks/query.py measures both).
+them instead (benchmarks/query.py measures both). Text by words: on PostgreSQL the page walks
+the rarest word's rows of timeline_text_words (migration 0009) in page order, the GIN index
+reading the lines when several words share few; on SQLite the FTS5 table gives the matching
+ids, looked up in a walk of the text rows when the words are common or the search is in one
+video.
 """
 
 from __future__ import annotations
@@ -25,17 +29,22 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    column,
+    exists,
     func,
     literal_column,
     select,
     table,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FromClause
+from sqlalchemy.types import ARRAY, Text
 
 from models import TimelineRange, Video
-from models.detection import TEXT_SEARCH_TABLE
+from models.detection import TEXT_SEARCH_TABLE, TEXT_WORDS_TABLE
 from worker.errors import VideoNotFoundError, VidxError
 from worker.read_model import Page
 
@@ -159,7 +168,18 @@ def text_words(name: str) -> list[str]:
     return words
 
 
-def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
+def _fts_matches(words: Sequence[str]) -> Select[tuple[Any]]:
+    """SQLite: the rowids of the FTS5 table's lines holding every word; each word quoted, so
+    none is read as an operator (AND, OR, NEAR, *)."""
+    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return (
+        select(literal_column("rowid"))
+        .select_from(table(TEXT_SEARCH_TABLE))
+        .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
+    )
+
+
+def _has_words(words: Sequence[str], dialect: str, walk: bool) -> ColumnElement[bool]:
     """Text ranges whose line holds every word (migration 0008 made the indexes)."""
     if dialect == "postgresql":
         # the same expression as the index, so the planner uses it
@@ -167,23 +187,87 @@ def _has_words(words: Sequence[str], dialect: str) -> ColumnElement[bool]:
         return func.to_tsvector(simple, _T.name).bool_op("@@")(
             func.plainto_tsquery(simple, " ".join(words))
         )
-    # FTS5: each word quoted, so none is read as an operator (AND, OR, NEAR, *)
-    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-    return _T.id.in_(
-        select(literal_column("rowid"))
-        .select_from(table(TEXT_SEARCH_TABLE))
-        .where(literal_column(TEXT_SEARCH_TABLE).op("MATCH")(match))
+    # `walk`: `id + 0` (not a column: no lookup by id) makes SQLite walk the text rows in page
+    # order and look each up in the matches, and stop after the page; otherwise it reads every
+    # match by id and sorts them (fast for words in few lines, slow for common ones)
+    ids = _T.id + 0 if walk else _T.id
+    return ids.in_(_fts_matches(words))
+
+
+def text_lexemes(session: Session, name: str) -> list[tuple[str, int]]:
+    """PostgreSQL: the words of a text search as its text index keeps them (the lexemes of
+    to_tsvector('simple', ...): lower case, split as the index splits lines), rarest first,
+    each with its rows in timeline_text_words counted up to RANK_ROWS (its key only)."""
+    found = session.execute(
+        text(
+            "SELECT l.word, (SELECT count(*) FROM (SELECT 1 FROM timeline_text_words w"
+            " WHERE w.word = l.word LIMIT :cap) AS c) AS n FROM unnest(tsvector_to_array("
+            "to_tsvector('simple', :words))) AS l(word) ORDER BY n, l.word"
+        ),
+        {"words": " ".join(text_words(name)), "cap": RANK_ROWS},
+    )
+    return [(str(w), int(n)) for w, n in found]
+
+
+FEW_LINES = 2000  # SQLite: words in this many lines or more walk the text rows
+_WORDS_TABLE = table(
+    TEXT_WORDS_TABLE, column("word"), column("video_id"), column("start_ms"), column("range_id")
+)
+WALK_ROWS = 2000  # several words: rows of the rarest word read before the GIN form takes over
+RANK_ROWS = 200  # several words: rows counted to find the rarest
+
+
+def _by_postings(
+    f: QueryFilter, lexemes: Sequence[str | ColumnElement[str]]
+) -> Select[*tuple[Any, ...]]:
+    """A text page walking the first (rarest) word's rows of timeline_text_words in page
+    order (its primary key); the other words are looked up by the same key, and each line
+    holding them all is read by its id and checked against the whole filter (every word, as
+    the GIN form does), so a page stops after `limit` rows however common the word is. With
+    several words the walk reads at most WALK_ROWS rows: words that share few lines would
+    make it read all of them (search then takes the GIN form). OFFSET 0 keeps the checks
+    per-row lookups, not joins the planner could turn into reading every match."""
+    w = _WORDS_TABLE.alias("w")
+    where = [w.c.word == lexemes[0]]
+    if f.video_id:
+        where.append(w.c.video_id == f.video_id)
+    if f.after is not None:
+        after = decode_cursor(f.after, _filter_fingerprint(f), (str, int, int))
+        where.append(tuple_(w.c.video_id, w.c.start_ms, w.c.range_id) > tuple_(*after))
+    walked: FromClause = w
+    if len(lexemes) > 1:
+        order = (w.c.video_id, w.c.start_ms, w.c.range_id)
+        walked = select(w).where(*where).order_by(*order).limit(WALK_ROWS).subquery("walked")
+        where = []
+    key = (walked.c.video_id, walked.c.start_ms, walked.c.range_id)
+    others = []
+    for k, lexeme in enumerate(lexemes[1:]):
+        o = _WORDS_TABLE.alias(f"o{k}")
+        same = (o.c.video_id == key[0], o.c.start_ms == key[1], o.c.range_id == key[2])
+        others.append(exists().where(o.c.word == lexeme, *same).correlate_except(o))
+    line = (
+        select(*_ROW_COLUMNS, _T.id)
+        .where(*others, _T.id == walked.c.range_id, *_conditions(f, "postgresql"))
+        .offset(0)
+        .lateral("t")
+    )
+    return (
+        select(*line.c)
+        .select_from(walked.join(line, true()))
+        .where(*where)
+        .order_by(*key)
+        .limit(f.limit + 1)
     )
 
 
-def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
+def _conditions(f: QueryFilter, dialect: str, walk: bool = False) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.video_id:
         where.append(_T.video_id == f.video_id)
     if f.kind:
         where.append(_T.kind == f.kind)
     if f.name and f.kind == "text":  # text: the line holds the words, any case
-        where.append(_has_words(text_words(f.name), dialect))
+        where.append(_has_words(text_words(f.name), dialect, walk or bool(f.video_id)))
     elif f.name:
         where.append(_T.name == f.name)
     if f.min_confidence is not None:
@@ -196,10 +280,28 @@ def _conditions(f: QueryFilter, dialect: str) -> list[ColumnElement[bool]]:
     return where
 
 
-def query_statement(f: QueryFilter, dialect: str = "postgresql") -> Select[*tuple[Any, ...]]:
+def query_statement(
+    f: QueryFilter,
+    dialect: str = "postgresql",
+    lexemes: Sequence[str] | None = None,
+    walk: bool = False,
+) -> Select[*tuple[Any, ...]]:
     """The page's SELECT: one row more than the limit, to know whether another page follows.
-    `dialect` picks the text index (PostgreSQL's or SQLite's)."""
-    where = _conditions(f, dialect)
+    `dialect` picks the text index (PostgreSQL's or SQLite's). On PostgreSQL a text search
+    of one word, or given its `lexemes` (text_lexemes, rarest first), walks
+    timeline_text_words; several words without them filter by the GIN index's expression
+    (every match fetched and sorted: the cost grows with the matches, fine for words that
+    share few lines). On SQLite `walk` (always in one video) walks the text rows in page
+    order, looking each up in the FTS5 matches."""
+    if dialect == "postgresql" and f.kind == "text" and f.name and lexemes:
+        return _by_postings(f, lexemes)
+    if dialect == "postgresql" and f.kind == "text" and f.name and len(text_words(f.name)) == 1:
+        # one word (usually one lexeme): walk its first lexeme, which PostgreSQL computes
+        # from the constant while planning (no round trip); the check reads any others
+        simple: ColumnElement[str] = literal_column("'simple'")
+        tsv = func.to_tsvector(simple, text_words(f.name)[0])
+        return _by_postings(f, [func.tsvector_to_array(tsv, type_=ARRAY(Text))[1]])
+    where = _conditions(f, dialect, walk)
     if f.after is not None:
         video_id, start_ms, range_id = decode_cursor(
             f.after, _filter_fingerprint(f), (str, int, int)
@@ -212,6 +314,34 @@ def query_statement(f: QueryFilter, dialect: str = "postgresql") -> Select[*tupl
         .order_by(_T.video_id, _T.start_ms, _T.id)
         .limit(f.limit + 1)
     )
+
+
+def statement_for(
+    session: Session, f: QueryFilter
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]] | None]:
+    """The SELECT search runs for `f` on this session's database, and the one it runs when
+    the first finds fewer than `limit` + 1 rows (None: no second). A text search on
+    PostgreSQL walks the rarest word's rows (query_statement with lexemes); with several
+    words the walk stops after WALK_ROWS of them, and a short page is read again by the GIN
+    form (the words share few lines, so it has few matches to sort). On SQLite, across
+    videos, it walks the text rows when FEW_LINES lines or more hold the words (a capped
+    count of the FTS5 matches), else reads the matches and sorts them."""
+    dialect = session.get_bind().dialect.name
+    if f.kind != "text" or not f.name:
+        return query_statement(f, dialect), None
+    if dialect != "postgresql":
+        if f.video_id:  # one video's text rows: the walk is short whatever the words
+            return query_statement(f, dialect, walk=True), None
+        capped = _fts_matches(text_words(f.name)).limit(FEW_LINES).subquery()
+        many = session.execute(select(func.count()).select_from(capped)).scalar_one()
+        return query_statement(f, dialect, walk=many >= FEW_LINES), None
+    if len(text_words(f.name)) == 1:  # one word: walked to the end of the page, no second
+        return query_statement(f, dialect), None
+    lexemes = text_lexemes(session, f.name)
+    walk = query_statement(f, dialect, [w for w, _ in lexemes])
+    # a walk may stop early (WALK_ROWS) when the rarest word has RANK_ROWS rows or more
+    stopped = len(lexemes) > 1 and lexemes[0][1] >= RANK_ROWS
+    return walk, query_statement(f, dialect) if stopped else None
 
 
 def _plan_each_call(session: Session) -> None:
@@ -229,7 +359,10 @@ def search(session: Session, f: QueryFilter) -> QueryPage:
     if f.video_id and session.get(Video, f.video_id) is None:
         raise VideoNotFoundError(f.video_id)
     _plan_each_call(session)
-    found = session.execute(query_statement(f, session.get_bind().dialect.name)).all()
+    first, short_page = statement_for(session, f)
+    found = session.execute(first).all()
+    if len(found) <= f.limit and short_page is not None:
+        found = session.execute(short_page).all()
     rows = [_row(r) for r in found[: f.limit]]
     next_cursor = None
     if len(found) > f.limit:

@@ -34,6 +34,7 @@ from worker.query import (
     run_query,
     search,
 )
+from worker.search import query_statement, text_lexemes, text_words
 
 pytestmark = pytest.mark.integration
 
@@ -294,8 +295,9 @@ def test_benchmark_catalogue_tiny(pg_ok: bool) -> None:
                 ).all()  # fmt: skip
                 mod_videos = len(moderation_by_video(s, limit=100).items)
             assert sum(kinds.values()) == 6000 and set(kinds) == {
-                "shot", "cue", "label", "face", "moderation"}  # fmt: skip
-            assert kinds["label"] > kinds["shot"] > kinds["moderation"]
+                "shot", "cue", "label", "face", "moderation", "text"}  # fmt: skip
+            assert kinds["label"] > kinds["shot"] > kinds["text"] > kinds["moderation"]
+            assert 0.04 < kinds["text"] / 6000 < 0.12  # ~8 %
             assert top is not None and top[0] == label_names()[0][0]  # Zipf: rank 1 leads
             # shots partition each video: from 0 to its duration, no gap or overlap
             assert len(shots) == 30 and all(
@@ -308,9 +310,80 @@ def test_benchmark_catalogue_tiny(pg_ok: bool) -> None:
                 QueryFilter(video_id=longest, from_ms=60_000, to_ms=360_000, limit=30),
             ]:
                 assert _pages(db, f) == _pages(plain, f) and len(_pages(db, f)) > 1
+            _check_text_catalogue(db, plain, url)
         finally:
             db.engine.dispose()
             plain.engine.dispose()
+
+
+def _check_text_catalogue(db: Database, plain: Database, url: str) -> None:
+    """The catalogue's text lines: realistic shape, the text indexes built by the load (the
+    GIN index in the indexed schema only, timeline_text_words filled by the triggers), and
+    text search reads the lines that hold every word, page after page, on both schemas."""
+    with db.session() as s:
+        lines = s.execute(
+            select(TimelineRange.video_id, TimelineRange.start_ms, TimelineRange.id,
+                   TimelineRange.name, TimelineRange.end_ms, TimelineRange.max_confidence,
+                   Video.duration_ms)
+            .join(Video).where(TimelineRange.kind == "text").order_by(TimelineRange.id)
+        ).all()  # fmt: skip
+        postings, lexemes = s.execute(
+            text(
+                "SELECT (SELECT count(*) FROM timeline_text_words), sum(cardinality("
+                "tsvector_to_array(to_tsvector('simple', name)))) FROM timeline_ranges"
+                " WHERE kind = 'text'"
+            )
+        ).one()
+    words = {(v, st, i): {w.lower() for w in re.findall(r"\w+", n)} for v, st, i, n, *_ in lines}
+    assert all(1 <= len(re.findall(r"\w+", n)) <= 8 and len(n) <= 256 for *_, n, _, _, _ in lines)
+    assert all(0 <= st < e <= dur and 80 <= c <= 100 for _, st, _, _, e, c, dur in lines)
+    assert sum(c >= 90 for *_, c, _ in lines) > 0.9 * len(lines)  # mostly 90-100
+    assert len({n for *_, n, _, _, _ in lines}) < len(lines)  # signs and names come back
+    assert postings == lexemes > len(lines)
+    for schema_url, has_gin in ((url, True), (plain.engine.url.render_as_string(False), False)):
+        schema = schema_url.rsplit("%3D", 1)[1]
+        with db.engine.connect() as conn:
+            gin = conn.execute(
+                text("SELECT count(*) FROM pg_indexes WHERE schemaname = :s AND indexname = :i"),
+                {"s": schema, "i": "ix_timeline_text_words"},
+            ).scalar_one()
+        assert gin == has_gin
+    counts: dict[str, int] = {}
+    for found in words.values():
+        for w in found:
+            counts[w] = counts.get(w, 0) + 1
+    common = max(counts, key=lambda w: counts[w])
+
+    def lines_with(ws: list[str], video: str | None = None) -> int:
+        return sum(set(ws) <= found and video in (None, k[0]) for k, found in words.items())
+
+    # two words of one line that 3 or more lines hold; a word of a video on 2 of its lines
+    pairs = sorted(
+        (k, a, b) for k, found in words.items() for a in found for b in found if a < b
+    )  # fmt: skip
+    line, first, second = next(p for p in pairs if lines_with([p[1], p[2]]) >= 3)
+    two = f"{first} {second}"
+    one = next(w for w in sorted(words[line]) if lines_with([w], line[0]) >= 2)
+    for f in [
+        QueryFilter(kind="text", name=common.upper(), limit=max(2, counts[common] // 3)),
+        QueryFilter(kind="text", name=two, limit=2),
+        QueryFilter(video_id=line[0], kind="text", name=one, limit=1),
+    ]:
+        want = text_words(f.name or "")
+        expected = sorted(
+            k for k, ws in words.items()
+            if all(w.lower() in ws for w in want) and f.video_id in (None, k[0])
+        )  # fmt: skip
+        got = _pages(db, f)
+        assert got == _pages(plain, f) and len(got) > 1
+        assert [(r.video_id, r.start_ms) for page in got for r in page] == [
+            (v, st) for v, st, _ in expected
+        ]
+        with db.session() as s:  # the walk of one word's rows, whatever search picked
+            lexemes = [w for w, _ in text_lexemes(s, f.name or "")]
+            walk = query_statement(replace(f, limit=50), "postgresql", lexemes)
+            walked = [(r.video_id, r.start_ms, r.id) for r in s.execute(walk)]
+        assert "timeline_text_words" in str(walk) and walked == expected[:51]
 
 
 def _pages(db: Database, f: QueryFilter) -> list[list[QueryRow]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 
 from tests.conftest import context_on
 from tests.text_support import frame_items, text_page
@@ -25,6 +26,7 @@ from worker.deletion import delete_video
 from worker.engines.port import Feature
 from worker.pipeline.importer import import_pages
 from worker.query import InvalidQueryError, QueryFilter, query_statement, run_query, timeline
+from worker.search import search, statement_for, text_lexemes
 
 pytestmark = [
     pytest.mark.integration,
@@ -155,7 +157,7 @@ def test_postgresql_search_is_the_text_index_expression(stored: Stored) -> None:
         indexdef = s.execute(
             text(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_timeline_text_words'"
-                " AND schemaname = current_schema()"
+                " AND schemaname = current_schema()"  # benchmarks/query.py --keep has its own
             )
         ).scalar_one()
     assert "USING gin (to_tsvector('simple'::regconfig, (name)::text))" in indexdef
@@ -190,3 +192,76 @@ def test_delete_takes_the_text_out_of_the_index(
             ).scalar_one()
             assert indexed == rows
     assert {r.video_id for r in left} == {stored.video_id}
+
+
+def test_postgresql_words_table_follows_the_ranges(stored: Stored) -> None:
+    # migration 0009: one row per (word, text range) in page order, kept by triggers; search
+    # walks it for a word, and for words that share few lines it keeps the GIN form
+    engine = stored.ctx.db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("timeline_text_words is PostgreSQL's (SQLite searches its FTS5 table)")
+    postings = (
+        "SELECT w.word, w.start_ms, t.name FROM timeline_text_words w"
+        " JOIN timeline_ranges t ON t.id = w.range_id AND t.video_id = w.video_id"
+        " AND t.start_ms = w.start_ms WHERE w.video_id = :v ORDER BY 1, 2, 3"
+    )
+    with engine.connect() as conn, conn.begin() as trans:
+        words = conn.execute(text(postings), {"v": stored.video_id}).all()
+        assert [w for w in words if w[2] == "Parking lot"] == [
+            ("lot", 8000, "Parking lot"),
+            ("parking", 8000, "Parking lot"),
+        ]
+        assert {w for w, _, _ in words} == {
+            "no", "parking", "mon-fri", "mon", "fri", "8am", "say", "hello", "or", "near",
+            "lot"}  # fmt: skip
+        conn.execute(
+            text(
+                "UPDATE timeline_ranges SET name = 'Car park', start_ms = start_ms + 1"
+                " WHERE video_id = :v AND name = 'Parking lot'"
+            ),
+            {"v": stored.video_id},
+        )
+        moved = conn.execute(text(postings), {"v": stored.video_id}).all()
+        assert [w for w in moved if w[2] == "Car park"] == [
+            ("car", 8001, "Car park"), ("park", 8001, "Car park")]  # fmt: skip
+        assert "lot" not in {w for w, _, _ in moved}
+        session = Session(bind=conn)
+        one, again = statement_for(session, QueryFilter(kind="text", name="PARK"))
+        assert "timeline_text_words" in str(one.compile(dialect=postgresql.dialect()))
+        found = session.execute(one).all()
+        assert [(r.name, r.start_ms) for r in found] == [("Car park", 8001)] and again is None
+        # several words: the rarest word's rows walked (at most WALK_ROWS: these are fewer,
+        # so no second statement), the others looked up by key; the same rows as the GIN form
+        both = QueryFilter(kind="text", name="car park")
+        walk, again = statement_for(session, both)
+        assert again is None and text_lexemes(session, "car park") == [("car", 1), ("park", 1)]
+        assert "timeline_text_words" in str(walk) and "LIMIT" in str(walk).split("JOIN LATERAL")[0]
+        gin = query_statement(both, "postgresql")
+        assert "timeline_text_words" not in str(gin)
+        for stmt in (walk, gin):
+            assert [r.name for r in session.execute(stmt)] == ["Car park"]
+        page = search(session, QueryFilter(kind="text", name="car park"))
+        assert [r.name for r in page.items] == ["Car park"]
+        conn.execute(
+            text("DELETE FROM timeline_ranges WHERE video_id = :v"), {"v": stored.video_id}
+        )
+        assert conn.execute(text(postings), {"v": stored.video_id}).all() == []
+        trans.rollback()
+
+
+def test_sqlite_walk_and_lookup_read_the_same_rows(stored: Stored) -> None:
+    # SQLite: across videos, words in 2,000 lines or more walk the text rows in page order
+    # (statement_for decides by a capped count); both forms must read the same rows
+    with stored.ctx.db.session() as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("the walk over FTS5 matches is SQLite's")
+        for words in ("parking", "NO parking", "lot", "hello near", "absent"):
+            f = QueryFilter(kind="text", name=words, limit=2)
+            walked, looked_up = (
+                [tuple(r) for r in s.execute(query_statement(f, "sqlite", walk=walk))]
+                for walk in (True, False)
+            )
+            assert walked == looked_up and "id + " in str(query_statement(f, "sqlite", walk=True))
+        assert [len(x) for x in (walked, looked_up)] == [0, 0]
+        rows = [tuple(r) for r in s.execute(query_statement(replace(f, name="parking"), "sqlite"))]
+    assert [r[2] for r in rows] == ["NO PARKING", "NO PARKING", "Parking lot"]

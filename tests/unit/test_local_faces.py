@@ -21,9 +21,9 @@ from worker.engines.local.faces import (
     LANDMARKS,
     MODEL_VERSION,
     FaceDetail,
+    FacesRun,
     age_range,
     detect_faces,
-    find_faces,
     landmarks,
     laplacian_variance,
     pose,
@@ -243,7 +243,11 @@ def test_items_have_get_face_detections_shape() -> None:
         seen.append(attributes)
         return [_DETAIL] if picture[0, 0, 0] else []
 
-    [item] = find_faces([Pictures([0, 250], frames)], finder, "ALL")
+    run = FacesRun(face_attributes="ALL", finder=finder)
+    batch = Pictures([0, 250], frames)
+    for at, picture in zip(batch.at_ms, batch.frames, strict=True):
+        run.take(at, picture)
+    [item] = run.items
     assert item["Timestamp"] == 250 and seen == ["ALL", "ALL"]
     assert set(item) <= set(_FACE.members)
     face = _FACE.members["Face"]

@@ -7,7 +7,7 @@ import botocore.session
 import numpy as np
 import pytest
 
-from worker.engines.local.moderation import GATE, label_pictures, preprocess
+from worker.engines.local.moderation import GATE, ModerationItem, ModerationRun, Scorer, preprocess
 from worker.engines.local.sampling import Pictures
 
 
@@ -16,6 +16,17 @@ def _batches(scores: list[float]) -> list[Pictures]:
     frames = np.zeros((len(scores), 4, 4, 3), np.uint8)
     frames[:, 0, 0, 0] = [round(s * 100) for s in scores]
     return [Pictures([500 * k for k in range(len(scores))], frames)]
+
+
+def label_pictures(
+    batches: list[Pictures], score: Scorer, min_confidence: float
+) -> list[ModerationItem]:
+    """The engine's run fed the batches' pictures as vision.one_pass feeds it."""
+    run = ModerationRun(min_confidence=min_confidence, scorer=score)
+    for batch in batches:
+        for at, picture in zip(batch.at_ms, batch.frames, strict=True):
+            run.take(at, picture)
+    return run.items
 
 
 def _score(picture: np.ndarray) -> float:

@@ -17,7 +17,6 @@ from moto.s3.exceptions import MissingBucket, MissingKey
 from moto.s3.models import FakeKey, s3_backends
 from moto.utilities.utils import get_partition
 
-from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.port import Feature
 from worker.media.info import MediaInfo
 from worker.testing.rekognition_api import VideoOp, service_error
@@ -145,12 +144,6 @@ def _segments(path: Path, info: MediaInfo, params: Mapping[str, Any]) -> dict[st
         min_cue_confidence=float(cue.get("MinSegmentConfidence", 50)),
     )
     return {k: v for k, v in response.items() if k not in JOB_KEYS}
-
-
-def video_metadata(info: MediaInfo) -> VideoMetadata:
-    from worker.engines.local.segments import video_metadata as from_probe
-
-    return from_probe(info)
 
 
 def cut_page(

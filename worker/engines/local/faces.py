@@ -24,7 +24,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -37,7 +37,6 @@ import numpy.typing as npt
 from worker.engines.local import blazeface
 from worker.engines.local.packaged import package_file
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -567,15 +566,6 @@ def shipped_finder() -> FaceFinder:
 
 def faces_at(at_ms: int, picture: U8, find: FaceFinder, attributes: str) -> list[FaceItem]:
     return [FaceItem(Timestamp=at_ms, Face=face) for face in find(picture, attributes)]
-
-
-def find_faces(batches: Iterable[Pictures], find: FaceFinder, attributes: str) -> list[FaceItem]:
-    return [
-        item
-        for batch in batches
-        for at, picture in zip(batch.at_ms, batch.frames, strict=True)
-        for item in faces_at(at, picture, find, attributes)
-    ]
 
 
 class FacesRun:

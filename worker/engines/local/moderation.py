@@ -18,7 +18,7 @@ Rekognition.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
@@ -28,7 +28,6 @@ import numpy.typing as npt
 
 from worker.engines.local.packaged import package_file
 from worker.engines.local.page_shapes import VideoMetadata
-from worker.engines.local.sampling import Pictures
 from worker.engines.local.segments import video_metadata
 from worker.engines.port import Progress
 from worker.errors import EngineError
@@ -110,17 +109,6 @@ def label_picture(
         return []
     label = ModerationLabel(Confidence=confidence, Name="Explicit", ParentName="", TaxonomyLevel=1)
     return [ModerationItem(Timestamp=at_ms, ModerationLabel=label)]
-
-
-def label_pictures(
-    batches: Iterable[Pictures], score: Scorer, min_confidence: float
-) -> list[ModerationItem]:
-    return [
-        item
-        for batch in batches
-        for at, picture in zip(batch.at_ms, batch.frames, strict=True)
-        for item in label_picture(at, picture, score, min_confidence)
-    ]
 
 
 class ModerationRun:

@@ -70,6 +70,24 @@ def staging(
         yield Staging(BUCKET)
 
 
+def _index(
+    ctx: AppContext, staging: Staging, path: Path, feature: Feature, engine_name: str
+) -> tuple[str, int, dict]:  # type: ignore[type-arg]
+    """`path` registered, its one `feature` job started and collected through the pipeline
+    (SUCCEEDED, the video INDEXED): (video id, job id, timeline JSON)."""
+    staging.prepare(ctx)
+    inspected = ingest.inspect(path)
+    with ctx.db.session() as s:
+        video_id = ingest.register(s, inspected, [feature.value], [], "accurate").id
+    (job_id,) = jobs.create_jobs(ctx, video_id, [feature], engine_name)
+    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
+    assert collect_job(ctx, job_id) == "SUCCEEDED"
+    with ctx.db.session() as s:
+        doc = timeline_json(timeline(s, video_id))
+        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    return video_id, job_id, doc
+
+
 def _truth(media: Path) -> dict:
     return json.loads((media / "synthetic" / "no_audio.truth.json").read_text())
 
@@ -136,16 +154,7 @@ def test_pipeline_on_each_database(
     engine_name: str, ctx: AppContext, media: Path, staging: Staging
 ) -> None:
     """ingest -> start -> collect -> timeline, on SQLite and PostgreSQL alike."""
-    staging.prepare(ctx)
-    inspected = ingest.inspect(media / VIDEO)
-    with ctx.db.session() as s:
-        video_id = ingest.register(s, inspected, ["segments"], [], "accurate").id
-    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.SEGMENTS], engine_name)
-    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
-    assert collect_job(ctx, job_id) == "SUCCEEDED"
-    with ctx.db.session() as s:
-        doc = timeline_json(timeline(s, video_id))
-        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    _, job_id, doc = _index(ctx, staging, media / VIDEO, Feature.SEGMENTS, engine_name)
     truth = _truth(media)
     assert [s["start_ms"] for s in doc["shots"]] == [s["start_ms"] for s in truth["shots"]]
     assert [s["end_ms"] for s in doc["shots"]] == [s["end_ms"] for s in truth["shots"]]
@@ -161,16 +170,7 @@ def test_moderation_pages_parse_and_stay_clean_on_safe_media(
     """Moderation through the pipeline on both databases: a safe video gets a SUCCEEDED job
     named by its model, pages the parser reads, and no label (the fake Rekognition runs
     the local model on the S3 object, so both engines answer alike)."""
-    staging.prepare(ctx)
-    inspected = ingest.inspect(media / VIDEO)
-    with ctx.db.session() as s:
-        video_id = ingest.register(s, inspected, ["moderation"], [], "accurate").id
-    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.MODERATION], engine_name)
-    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
-    assert collect_job(ctx, job_id) == "SUCCEEDED"
-    with ctx.db.session() as s:
-        doc = timeline_json(timeline(s, video_id))
-        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    _, job_id, doc = _index(ctx, staging, media / VIDEO, Feature.MODERATION, engine_name)
     assert doc["moderation"] == []
     assert "open_nsfw" in doc["features"]["moderation"]["model_version"]
     assert start_job(ctx, job_id) is StartOutcome.DONE
@@ -183,16 +183,9 @@ def test_faces_pages_parse_and_find_the_dev_sets_face(
     """Faces through the pipeline on both databases: the astronaut of the dev set's first
     shot becomes face ranges in its first 3 s (the fake Rekognition runs the local models on
     the S3 object, so both engines answer alike; only the local one names its models)."""
-    staging.prepare(ctx)
-    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
-    with ctx.db.session() as s:
-        video_id = ingest.register(s, inspected, ["faces"], [], "accurate").id
-    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.FACES], engine_name)
-    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
-    assert collect_job(ctx, job_id) == "SUCCEEDED"
-    with ctx.db.session() as s:
-        doc = timeline_json(timeline(s, video_id))
-        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    _, job_id, doc = _index(
+        ctx, staging, media / "ml" / "objects_dev_720p25.mp4", Feature.FACES, engine_name
+    )
     assert doc["faces"] and any(f["start_ms"] < 3000 for f in doc["faces"])
     assert all(not 3000 <= f["start_ms"] < 15000 for f in doc["faces"])  # shots 1-4: no face
     version = doc["features"]["faces"]["model_version"]
@@ -207,16 +200,9 @@ def test_labels_pages_parse_and_name_the_dev_sets_cat(
     """Labels through the pipeline on both databases: the cat of the dev set's second shot
     becomes `Cat` ranges within 3-6 s (the fake Rekognition runs the local models on the S3
     object, so both engines answer alike, model version included)."""
-    staging.prepare(ctx)
-    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
-    with ctx.db.session() as s:
-        video_id = ingest.register(s, inspected, ["labels"], [], "accurate").id
-    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.LABELS], engine_name)
-    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
-    assert collect_job(ctx, job_id) == "SUCCEEDED"
-    with ctx.db.session() as s:
-        doc = timeline_json(timeline(s, video_id))
-        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
+    _, job_id, doc = _index(
+        ctx, staging, media / "ml" / "objects_dev_720p25.mp4", Feature.LABELS, engine_name
+    )
     cats = [r for r in doc["labels"] if r["name"] == "Cat"]
     assert cats and all(r["start_ms"] >= 3000 and r["end_ms"] <= 6000 for r in cats), cats
     assert all(r["max_confidence"] >= 50 for r in doc["labels"])  # MinConfidence 50
@@ -231,16 +217,10 @@ def test_text_pages_parse_and_read_the_dev_sets_signs(
     """Text through the pipeline on both databases: the dev set's signs (shots 8-11) become
     text ranges found by their words (the fake Rekognition runs the local OCR on the S3
     object, so both engines answer alike, model version included)."""
-    staging.prepare(ctx)
-    inspected = ingest.inspect(media / "ml" / "objects_dev_720p25.mp4")
+    video_id, job_id, doc = _index(
+        ctx, staging, media / "ml" / "objects_dev_720p25.mp4", Feature.TEXT, engine_name
+    )
     with ctx.db.session() as s:
-        video_id = ingest.register(s, inspected, ["text"], [], "accurate").id
-    (job_id,) = jobs.create_jobs(ctx, video_id, [Feature.TEXT], engine_name)
-    assert start_job(ctx, job_id) is StartOutcome.COLLECT_NOW
-    assert collect_job(ctx, job_id) == "SUCCEEDED"
-    with ctx.db.session() as s:
-        doc = timeline_json(timeline(s, video_id))
-        assert status_json(video_status(s, video_id))["status"] == "INDEXED"
         found = run_query(s, QueryFilter(video_id=video_id, kind="text", name="parking"))
     assert doc["text"] and all(r["start_ms"] >= 24000 for r in doc["text"]), doc["text"]
     assert all(r["max_confidence"] >= 80 for r in doc["text"])  # MinConfidence 80

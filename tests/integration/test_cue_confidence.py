@@ -1,5 +1,5 @@
-"""The local engine's confidences on the shared programmes: computed from each file's
-evidence, so no cue type (and not the shots) has one constant confidence across them,
+"""The local engine's confidences on the programmes (shared and constructed): computed from
+each file's evidence, so no cue type (and not the shots) has one constant confidence across them,
 all within Rekognition's 50-100 for reported segments, and the same file gives the same
 figures every run."""
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.media import ensure
 from worker.engines.local.segments import detect_segments
 from worker.media.probe import probe
 
@@ -23,20 +24,24 @@ FILES = [
 ]
 
 
+DEV = ["logo_titles_720p25", "logo_anim_1080p25"]
+
+
 def analyse(media: Path, name: str) -> dict[str, Any]:
-    return detect_segments(media / name, probe(media / name))
+    path = ensure(name) if name in DEV else media / name
+    return detect_segments(path, probe(path))
 
 
 def test_no_constant_confidence_across_programmes(media: Path) -> None:
     by_kind: dict[str, set[float]] = defaultdict(set)
-    for name in FILES:
+    for name in FILES + DEV:
         for seg in analyse(media, name)["Segments"]:
             detail = seg.get("TechnicalCueSegment") or seg["ShotSegment"]
             kind = detail.get("Type", "SHOT")
             assert 50.0 <= detail["Confidence"] <= 100.0, (name, seg)
             by_kind[kind].add(detail["Confidence"])
     expected = {"ColorBars", "BlackFrames", "Slate", "OpeningCredits", "Content", "EndCredits"}
-    assert set(by_kind) == expected | {"SHOT"}
+    assert set(by_kind) == expected | {"StudioLogo", "SHOT"}
     constant = {kind: values for kind, values in by_kind.items() if len(values) < 2}
     assert not constant, constant
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from benchmarks.scouting.cues.text_evidence import TextLine, lines_of, stretch_text
 from tests.text_support import frame_items, text_page
+from worker.engines.local.text_evidence import TextLine, lines_of, stretch_text
 
 
 def line(at: int, text: str, top: float, height: float = 0.06) -> TextLine:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.media import ensure
 from worker.engines.local.text import detect_text
-from benchmarks.scouting.cues.text_evidence import lines_of, stretch_text
+from worker.engines.local.text_evidence import lines_of, stretch_text
 from worker.media.probe import probe
 
 REPO = Path(__file__).resolve().parents[3]

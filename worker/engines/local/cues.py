@@ -45,6 +45,7 @@ from worker.engines.local.evidence import (
     under_each,
 )
 from worker.engines.local.shots import Shot
+from worker.engines.local.text_evidence import StretchText, TextEvidence
 
 F64 = npt.NDArray[np.float64]
 
@@ -215,6 +216,71 @@ def _shot_stats(
     return _ShotStats(shot, False, bars, slate, credits, content)
 
 
+# ---------------------------------------------------------------- text rules
+# What the text read in a shot says (text_evidence.StretchText, one picture a second).
+# Read off the evidence of the development programmes (benchmarks/scouting/cues) and
+# scored leave-one-out by benchmarks/cues.py, which re-chooses each TUNABLE threshold
+# without the programme it scores.
+TEXT_SHARE = 0.4  # of a shot's pictures, the share showing text, for any text rule
+CARD_LINES = 2  # credit and title cards hold at least this many lines (median picture)
+CREDIT_CARDS = 2  # a shot of credit cards shows at least this many cards
+ROLL_LINES = 3  # a roll shows at least this many lines
+BLOCK_LINES = 4  # a single still card of this many lines, at the end: end credits
+LOGO_WORDS = 4  # a studio logo card shows at most this many words (on fewer than CARD_LINES)
+LOGO_SECONDS = 6.0  # and lasts at most this long
+OVERLAY = 0.5  # text in place in this share of the next shot's pictures: an overlay
+TUNABLE: dict[str, list[float]] = {
+    "TEXT_SHARE": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    "ROLL_LINES": [2, 3, 4, 5, 6],
+    "BLOCK_LINES": [3, 4, 5, 6, 8],
+    "LOGO_WORDS": [2, 3, 4, 5, 6, 8],
+    "LOGO_SECONDS": [3.0, 4.0, 5.0, 6.0, 8.0, 10.0],
+    "OVERLAY": [0.3, 0.4, 0.5, 0.6, 0.7],
+}
+
+
+@dataclass(frozen=True)
+class _TextCall:
+    """Strengths (>= 1: the rule holds) of what a shot's text says it is."""
+
+    credits: float  # two or more cards of lines, or a roll
+    block: float  # one card of many lines
+    title: float  # a card of two or more lines
+    logo: float  # a short card of a few words on one line
+    small: bool  # little text (one card, a few words): a logo, a sign, never credits
+    overlay: bool  # the same places hold text in the next shot
+
+
+def _at_least(count: float, least: float) -> float:
+    """Strength of `count >= least` for counts: the boundary half way to the next lower."""
+    return over(count, least - 0.5)
+
+
+def _at_most(count: float, most: float) -> float:
+    return under(count, most + 0.5)
+
+
+def _text_call(e: StretchText, seconds: float, overlay: float) -> _TextCall:
+    if e.with_text == 0:
+        return _TextCall(0.0, 0.0, 0.0, 0.0, False, False)
+    # text shown in enough pictures, and read surely: the doubt (100 - the lines' median
+    # confidence) at most 50 %, as the evidence keeps them
+    shown = min(over(e.share, TEXT_SHARE), under(100.0 - e.confidence, 50.0))
+    cards = min(shown, _at_least(e.cards, CREDIT_CARDS), _at_least(e.lines, CARD_LINES))
+    roll = min(shown, _at_least(e.rolls, 2), _at_least(e.lines, ROLL_LINES))
+    return _TextCall(
+        credits=max(cards, roll),
+        block=min(shown, _at_least(e.lines, BLOCK_LINES)),
+        title=min(shown, _at_least(e.lines, CARD_LINES)),
+        # one line (two or more make a title card), a few words, short
+        logo=min(shown, _at_most(e.words, LOGO_WORDS), under(seconds, LOGO_SECONDS))
+        if e.lines < CARD_LINES
+        else 0.0,
+        small=e.share >= TEXT_SHARE and e.cards <= 1 and e.words <= LOGO_WORDS,
+        overlay=overlay >= OVERLAY,
+    )
+
+
 def classify(
     shots: list[Shot],
     features: dict[str, F64],
@@ -223,49 +289,29 @@ def classify(
     motion: F64,
     frame_ms: list[int],
     lit_confidence: F64 | None = None,
+    text: TextEvidence | None = None,
 ) -> list[Cue]:
     """Cue segments covering every frame, in time order.
 
     `motion` is the per-frame change score (shots.ChangeScores), `frame_ms` each
     frame's start time; the programme's duration decides what "near the start" is.
     `black_confidence` / `lit_confidence` (CueFeatures): per frame, that it is / is not
-    black; a frame labelled by its shot is at most as sure as it is not black.
+    black; a frame labelled by its shot is at most as sure as it is not black. `text`:
+    the lines read in the video (None: the pixel rules alone).
     """
     n = len(black)
     if n == 0 or not shots:
         return []
     duration = frame_ms[-1] + (frame_ms[-1] - frame_ms[-2] if n > 1 else 0)
-    text = _text_frames(features)
+    text_frames = _text_frames(features)
     text_strength = _text_strength(features)
-    stats = []
-    for shot in shots:
-        end_ms = frame_ms[shot.end + 1] if shot.end + 1 < n else duration
-        seconds = (end_ms - frame_ms[shot.start]) / 1000.0
-        stats.append(_shot_stats(shot, features, text, text_strength, black, motion, seconds))
-
-    def special(s: _ShotStats) -> bool:
-        return s.all_black or s.bars > 0 or s.slate > 0 or s.credits > 0
-
-    labels: list[tuple[str, float]] = [(CONTENT, s.content) for s in stats]
-    lead = 0
-    while lead < len(stats) and special(stats[lead]):
-        lead += 1
-    trail = len(stats)
-    while trail > lead and special(stats[trail - 1]):
-        trail -= 1
-    has_content = lead < trail
-    for k, s in enumerate(stats):
-        start_ms, end_ms = frame_ms[s.shot.start], frame_ms[s.shot.end]
-        if s.bars > 0:
-            labels[k] = (BARS, s.bars)
-        elif not has_content or s.all_black:
-            continue  # all-black shots are labelled frame by frame below
-        elif k < lead and s.slate > 0 and start_ms <= duration / 3:
-            labels[k] = (SLATE, s.slate)
-        elif k < lead and s.credits > 0 and start_ms <= duration / 3:
-            labels[k] = (OPENING, s.credits)
-        elif k >= trail and s.credits > 0 and end_ms >= duration * 2 / 3:
-            labels[k] = (ENDING, s.credits)
+    spans = [(frame_ms[s.start], frame_ms[s.end + 1] if s.end + 1 < n else duration) for s in shots]
+    stats = [
+        _shot_stats(shot, features, text_frames, text_strength, black, motion, (b - a) / 1000.0)
+        for shot, (a, b) in zip(shots, spans, strict=True)
+    ]
+    calls = _text_calls(stats, spans, text)
+    labels = _label(stats, calls, spans, duration)
 
     lit = np.full(n, 100.0) if lit_confidence is None else lit_confidence
     per_frame: list[tuple[str, float]] = [("", 0.0)] * n
@@ -278,6 +324,100 @@ def classify(
         for i in range(start, end + 1):
             per_frame[i] = (BLACK, float(black_confidence[i]))
     return _merge(per_frame)
+
+
+def _text_calls(
+    stats: list[_ShotStats], spans: list[tuple[int, int]], text: TextEvidence | None
+) -> list[_TextCall]:
+    none = _TextCall(0.0, 0.0, 0.0, 0.0, False, False)
+    if text is None:
+        return [none] * len(stats)
+    calls = []
+    for k, (a, b) in enumerate(spans):
+        # the next shot that is not all black: does it hold text where this one did?
+        nxt = next((spans[j] for j in range(k + 1, len(stats)) if not stats[j].all_black), None)
+        overlay = text.repeated((a, b), nxt) if nxt is not None else 0.0
+        calls.append(_text_call(text.of(a, b), (b - a) / 1000.0, overlay))
+    return calls
+
+
+def _label(
+    stats: list[_ShotStats],
+    calls: list[_TextCall],
+    spans: list[tuple[int, int]],
+    duration: int,
+) -> list[tuple[str, float]]:
+    """Each shot's cue and confidence (all-black shots: Content here, black frame by frame).
+
+    Credits are read from text wherever they are (a cold open may come first): cards or a
+    roll in the first half with content after them are OpeningCredits; in the run of
+    shots after the last content shot, and in the last third, EndCredits (there one still
+    card of many lines also counts). The pixel rules' credits (white strokes over a dark
+    or plain picture) count only in the leading and trailing runs and only when the text
+    read there is not little text (a logo, a sign). A StudioLogo is the first shot after
+    bars, black and slate: short, one card of a few words on one line, followed by more;
+    a title card there (two lines or more, one card) opens the credits. Text that stays
+    in place into the next shot is an overlay: never a logo or a title.
+    """
+    count = len(stats)
+    labels: list[tuple[str, float]] = [(CONTENT, s.content) for s in stats]
+
+    def technical(s: _ShotStats, k: int) -> bool:
+        return s.all_black or s.bars > 0 or (s.slate > 0 and spans[k][0] <= duration / 3)
+
+    first = 0  # the first shot after the leading bars, black and slate
+    while first < count and technical(stats[first], first):
+        first += 1
+    pixel = [s.credits > 0 and not c.small for s, c in zip(stats, calls, strict=True)]
+
+    logo = first < count - 1 and calls[first].logo >= 1 and not calls[first].overlay
+    title = first + int(logo)
+    credits = [
+        c.credits >= 1 or (k == title and c.title >= 1 and not c.overlay)
+        for k, c in enumerate(calls)
+    ]
+
+    def special(k: int) -> bool:
+        s = stats[k]
+        return (
+            technical(s, k)
+            or pixel[k]
+            or credits[k]
+            or calls[k].block >= 1
+            or (logo and k == first)
+        )
+
+    lead = 0
+    while lead < count and special(lead):
+        lead += 1
+    trail = count
+    while trail > lead and special(trail - 1):
+        trail -= 1
+    if lead >= trail:  # nothing but cards and black: a clip of title cards is content
+        return [(BARS, s.bars) if s.bars > 0 else labels[k] for k, s in enumerate(stats)]
+    last_content = max(k for k in range(count) if not special(k))
+
+    for k, (s, c) in enumerate(zip(stats, calls, strict=True)):
+        start, end = spans[k]
+        text_credits = c.credits if credits[k] and c.credits >= 1 else c.title
+        if s.bars > 0:
+            labels[k] = (BARS, s.bars)
+        elif s.all_black:
+            continue  # labelled frame by frame
+        elif k < first and s.slate > 0:
+            labels[k] = (SLATE, s.slate)
+        elif logo and k == first:
+            labels[k] = (LOGO, confidence(c.logo))
+        elif k < last_content and start <= duration / 2 and credits[k]:
+            labels[k] = (OPENING, confidence(text_credits))
+        elif k < lead and pixel[k] and start <= duration / 3:
+            labels[k] = (OPENING, s.credits)
+        elif k >= trail and end >= duration * 2 / 3:
+            if credits[k] or c.block >= 1:
+                labels[k] = (ENDING, confidence(max(text_credits, c.block)))
+            elif pixel[k]:
+                labels[k] = (ENDING, s.credits)
+    return labels
 
 
 def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:

@@ -9,13 +9,14 @@ frame rate files and files that start late are timed correctly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
 from pathlib import Path
 from typing import Literal, cast
 
 from worker.engines.local.cues import CueFeatures, classify
-from worker.engines.local.frames import FrameTimes, decode_frames
+from worker.engines.local.frames import FrameTimes, U8Frames, decode_frames
 from worker.engines.local.page_shapes import (
     AudioMetadata,
     Segment,
@@ -24,6 +25,7 @@ from worker.engines.local.page_shapes import (
     VideoMetadata,
 )
 from worker.engines.local.shots import ChangeScores, detect_cuts, near_misses, shots_from_cuts
+from worker.engines.local.text_evidence import TextEvidence
 from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.decode_errors import refuse_if_corrupt
@@ -100,60 +102,94 @@ def _segment(
     }
 
 
-def detect_segments(
-    path: Path,
-    info: MediaInfo,
-    *,
-    segment_types: Sequence[str] = SEGMENT_TYPES,
-    black_max_pixel_threshold: float = 0.2,
-    black_min_coverage: float = 99.0,
-    min_shot_confidence: float = 50.0,
-    min_cue_confidence: float = 50.0,
-    progress: Progress | None = None,
-    max_decode_error_ratio: float | None = None,
-) -> SegmentResponse:
-    """Shots and technical cues of `path` as one complete GetSegmentDetection response.
+@dataclass(frozen=True)
+class SegmentParams:
+    """The segment job's parameters, checked (GetSegmentDetection's Filters, as ours)."""
 
-    Decode errors are counted on the way (decode_errors.py): over
-    `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
-    below it the response carries them under PAGE_KEY, a vidx extension."""
-    asked = list(dict.fromkeys(segment_types))
-    if not asked or any(t not in SEGMENT_TYPES for t in asked):
-        raise EngineError(f"segment types must be among {SEGMENT_TYPES}, got {segment_types!r}")
-    types = cast(list[SegmentType], asked)  # checked just above
-    _check("black_max_pixel_threshold", black_max_pixel_threshold, 0.0, 0.99)
-    _check("black_min_coverage", black_min_coverage, 0.0, 100.0)
-    _check("min_shot_confidence", min_shot_confidence, 50.0, 100.0)
-    _check("min_cue_confidence", min_cue_confidence, 50.0, 100.0)
+    types: tuple[SegmentType, ...] = SEGMENT_TYPES
+    black_max_pixel_threshold: float = 0.2
+    black_min_coverage: float = 99.0
+    min_shot_confidence: float = 50.0
+    min_cue_confidence: float = 50.0
 
-    times = FrameTimes()
-    scores = ChangeScores()
-    features = CueFeatures(black_max_pixel_threshold, black_min_coverage)
+    def __post_init__(self) -> None:
+        asked = self.types
+        if not asked or len(set(asked)) != len(asked) or any(t not in SEGMENT_TYPES for t in asked):
+            raise EngineError(f"segment types must be among {SEGMENT_TYPES}, got {list(asked)!r}")
+        _check("black_max_pixel_threshold", self.black_max_pixel_threshold, 0.0, 0.99)
+        _check("black_min_coverage", self.black_min_coverage, 0.0, 100.0)
+        _check("min_shot_confidence", self.min_shot_confidence, 50.0, 100.0)
+        _check("min_cue_confidence", self.min_cue_confidence, 50.0, 100.0)
+
+    @property
+    def cues(self) -> bool:
+        return "TECHNICAL_CUE" in self.types
+
+    @classmethod
+    def of(cls, segment_types: Sequence[str] = SEGMENT_TYPES, **filters: float) -> SegmentParams:
+        types = cast(tuple[SegmentType, ...], tuple(dict.fromkeys(segment_types)))
+        return cls(types, **filters)
+
+
+class FrameMeasures:
+    """What the segment engine keeps of every decoded frame: its time, the shot change
+    scores and the cue statistics (a few floats a frame; the frames are dropped)."""
+
+    def __init__(self, params: SegmentParams) -> None:
+        self.times = FrameTimes()
+        self.scores = ChangeScores()
+        self.features = CueFeatures(params.black_max_pixel_threshold, params.black_min_coverage)
+
+    def add(self, planes: U8Frames) -> None:
+        self.scores.add(planes)
+        self.features.add(planes)
+
+
+def measure(
+    path: Path, info: MediaInfo, params: SegmentParams, progress: Progress | None = None
+) -> FrameMeasures:
+    """Decode every frame of `path` small, keeping its measures."""
+    measures = FrameMeasures(params)
     expected = max(info.frame_count, 1)
-    for batch in decode_frames(Path(path), info.width, info.height, info.rotation, times):
-        scores.add(batch.planes)
-        features.add(batch.planes)
+    for batch in decode_frames(Path(path), info.width, info.height, info.rotation, measures.times):
+        measures.add(batch.planes)
         if progress is not None:
             progress(min(0.99, (batch.start + batch.count) / expected))
+    return measures
 
+
+def respond(
+    path: Path,
+    info: MediaInfo,
+    params: SegmentParams,
+    measures: FrameMeasures,
+    text: TextEvidence | None,
+    max_decode_error_ratio: float | None = None,
+) -> SegmentResponse:
+    """The GetSegmentDetection response from a whole decode's measures; `text` is the
+    text read in the video (needed for the technical cues: credits, studio logos)."""
+    times = measures.times
     # pts of decoded frames only go forward; a damaged file must not make time run back
     frame_ms = list(accumulate((round_half_up(t) for t in times.relative_ms()), max))
     decode = times.errors.report(frame_ms, info.frame_count, info.duration_ms)
     refuse_if_corrupt(path, decode, max_decode_error_ratio)
-    score, strong = scores.arrays()
+    score, strong = measures.scores.arrays()
+    features = measures.features
     black = features.black()
     cuts = detect_cuts(score, strong, black)
     near = near_misses(score, strong, black)
-    shots = shots_from_cuts(len(frame_ms), cuts, min_shot_confidence, near)
+    shots = shots_from_cuts(len(frame_ms), cuts, params.min_shot_confidence, near)
 
     segments: list[Segment] = []
-    for kind in types:
+    for kind in params.types:
         if kind == "SHOT":
             for shot in shots:
                 seg = _segment("SHOT", shot.start, shot.end, frame_ms, info.fps)
                 seg["ShotSegment"] = {"Index": shot.index, "Confidence": shot.confidence}
                 segments.append(seg)
         else:
+            if text is None:
+                raise EngineError("technical cues need the video's text evidence")
             cues = classify(
                 shots,
                 features.arrays(),
@@ -162,22 +198,68 @@ def detect_segments(
                 score,
                 frame_ms,
                 features.lit_confidence(),
+                text,
             )
             for cue in cues:
-                if cue.confidence < min_cue_confidence:
+                if cue.confidence < params.min_cue_confidence:
                     continue
                 seg = _segment("TECHNICAL_CUE", cue.start, cue.end, frame_ms, info.fps)
                 seg["TechnicalCueSegment"] = {"Type": cue.type, "Confidence": cue.confidence}
                 segments.append(seg)
-    if progress is not None:
-        progress(1.0)
     response: SegmentResponse = {
         "JobStatus": "SUCCEEDED",
         "VideoMetadata": [video_metadata(info, times)],
         "AudioMetadata": _audio_metadata(info),
         "Segments": segments,
-        "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in types],
+        "SelectedSegmentTypes": [{"Type": t, "ModelVersion": MODEL_VERSION} for t in params.types],
     }
     if decode.errors:
         response["VidxDecodeErrors"] = decode.to_page()  # PAGE_KEY
     return response
+
+
+def detect_segments(
+    path: Path,
+    info: MediaInfo,
+    *,
+    segment_types: Sequence[str] = SEGMENT_TYPES,
+    progress: Progress | None = None,
+    max_decode_error_ratio: float | None = None,
+    text: TextEvidence | None = None,
+    **filters: float,
+) -> SegmentResponse:
+    """Shots and technical cues of `path` as one complete GetSegmentDetection response.
+
+    `filters`: SegmentParams' (black_max_pixel_threshold, black_min_coverage,
+    min_shot_confidence, min_cue_confidence). The technical cues read the video's text:
+    `text` when the caller has it, else the local OCR reads it here (a second decode).
+    Decode errors are counted on the way (decode_errors.py): over
+    `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
+    below it the response carries them under PAGE_KEY, a vidx extension."""
+    params = SegmentParams.of(segment_types, **filters)
+    reads = params.cues and text is None
+    measures = measure(path, info, params, _part(progress, 0.0, 0.5 if reads else 1.0))
+    if reads:
+        text = read_text(path, info, _part(progress, 0.5, 1.0))
+    response = respond(path, info, params, measures, text, max_decode_error_ratio)
+    if progress is not None:
+        progress(1.0)
+    return response
+
+
+def _part(progress: Progress | None, low: float, high: float) -> Progress | None:
+    """`progress` for a part of the work: its 0..1 told as low..high (never 1.0 itself)."""
+    if progress is None:
+        return None
+    tell = progress
+    return lambda share: tell(min(0.99, low + (high - low) * share))
+
+
+def read_text(path: Path, info: MediaInfo, progress: Progress | None = None) -> TextEvidence:
+    """The text evidence of `path` from the local OCR (its own decode)."""
+    from worker.engines.local.text import TextRun
+    from worker.engines.local.vision import one_pass
+
+    run = TextRun()
+    one_pass(path, info, [run], progress)
+    return run.evidence

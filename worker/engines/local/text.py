@@ -31,6 +31,7 @@ import numpy.typing as npt
 from worker.engines.local.ocr import Line
 from worker.engines.local.page_shapes import VideoMetadata
 from worker.engines.local.segments import video_metadata
+from worker.engines.local.text_evidence import TextEvidence, TextLine
 from worker.engines.port import Progress
 from worker.engines.text_params import Region, TextFilters, text_filters
 from worker.media.info import MediaInfo
@@ -41,7 +42,16 @@ MODEL_VERSION_KEY = "TextModelVersion"
 EVERY_MS = 1000  # one picture a second
 DET_LONG_SIDE = 640  # the detector's input, long side (480 misses text on busy backgrounds)
 FLAT_STD = 2.0  # a picture whose luma varies less than this (0-255) has no text
+# white text over a busy, high-contrast picture (titles over a pattern) escapes the detector
+# at 640 px; the picture's darkest channel keeps white strokes and blacks out coloured and
+# dark ones, so a picture where nothing was found but some pixels are near white is read
+# again as that channel (benchmarks/scouting/cues/findings.md)
+WHITE_LEVEL = 180  # darkest channel (0-255) at least this: a near-white pixel
+WHITE_SHARE = (0.005, 0.25)  # shares of near-white pixels worth a second look
 SAME_PICTURE = 1.5  # mean absolute difference (0-255) under which a picture is the last one
+# the technical cues' evidence keeps the lines read at least this sure (0-1), whatever the
+# job's own Filters: credits in a thin font read at 60-80 % (benchmarks/scouting/cues)
+EVIDENCE_CONFIDENCE = 0.5
 
 U8 = npt.NDArray[np.uint8]
 Reader = Callable[[U8], list[Line]]  # an upright RGB picture -> its text lines
@@ -185,6 +195,7 @@ class TextRun:
         self.read = reader or shipped_reader()
         self.items: list[TextItem] = []
         self.pictures_read = 0
+        self.evidence = TextEvidence([], [])  # for the technical cues (segments.py)
         self._last: tuple[npt.NDArray[np.float32], list[Line]] | None = None
 
     def lines(self, picture: U8) -> list[Line]:
@@ -201,12 +212,34 @@ class TextRun:
             return last[1]
         lines = self.read(picture)
         self.pictures_read += 1
+        if not lines:
+            darkest = picture.min(axis=2)
+            some = darkest[::2, ::2]
+            white = float(np.count_nonzero(some >= WHITE_LEVEL)) / some.size
+            if WHITE_SHARE[0] <= white <= WHITE_SHARE[1]:
+                lines = self.read(np.repeat(darkest[:, :, None], 3, axis=2))
         self._last = (grey, lines)
         return lines
 
     def take(self, at_ms: int, picture: U8) -> None:
         h, w = picture.shape[:2]
-        self.items += picture_items(at_ms, self.lines(picture), w, h, self.filters)
+        lines = self.lines(picture)
+        self.items += picture_items(at_ms, lines, w, h, self.filters)
+        self.evidence.picture_ms.append(at_ms)
+        for line in lines:
+            if line.confidence >= EVIDENCE_CONFIDENCE:
+                box = geometry(line.quad, w, h)["BoundingBox"]
+                self.evidence.lines.append(
+                    TextLine(
+                        at_ms,
+                        line.text,
+                        box["Top"],
+                        box["Left"],
+                        box["Width"],
+                        box["Height"],
+                        round(100.0 * line.confidence, 3),
+                    )
+                )
 
     def response(self, info: MediaInfo) -> TextResponse:
         return TextResponse(

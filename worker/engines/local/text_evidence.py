@@ -27,6 +27,8 @@ from typing import Any
 CARD_OVERLAP = 0.5  # word-set overlap (Jaccard) under which a picture shows a new card
 ROLL_STEP = 0.02  # the least upward move between pictures (ratio of the height) of a roll
 LOW_BAND = 0.75  # a line whose top is below this (ratio of the height) is in the lower band
+PLACE_TOP = 0.03  # ratio of the height: lines this close in top are in the same place
+PLACE_HEIGHT = 0.25  # and their heights within this ratio of each other
 _WORD = re.compile(r"\w+")
 
 
@@ -48,6 +50,41 @@ class TextLine:
 
 
 @dataclass(frozen=True)
+class TextEvidence:
+    """The lines read in a video and the times of every picture read (with text or not)."""
+
+    lines: list[TextLine]
+    picture_ms: list[int]
+
+    def of(self, start_ms: int, end_ms: int) -> StretchText:
+        return stretch_text(self.lines, self.picture_ms, start_ms, end_ms)
+
+    def repeated(self, first: tuple[int, int], then: tuple[int, int]) -> float:
+        """Of the pictures in `then` (start, end ms), the share showing a line where one of
+        `first`'s lines was (same top within PLACE_TOP, height within PLACE_HEIGHT): text
+        that stays in place across shots is an overlay (a burnt-in caption, a clock),
+        not a card of its own."""
+
+        def inside(line: TextLine, span: tuple[int, int]) -> bool:
+            return span[0] <= line.at_ms < span[1]
+
+        places = [(x.top, x.height) for x in self.lines if inside(x, first)]
+        pictures = [t for t in self.picture_ms if then[0] <= t < then[1]]
+        if not places or not pictures:
+            return 0.0
+        hits = {
+            x.at_ms
+            for x in self.lines
+            if inside(x, then)
+            and any(
+                abs(x.top - top) <= PLACE_TOP and abs(x.height - h) <= PLACE_HEIGHT * h
+                for top, h in places
+            )
+        }
+        return len(hits) / len(pictures)
+
+
+@dataclass(frozen=True)
 class StretchText:
     """The text evidence of one stretch of pictures."""
 
@@ -56,9 +93,15 @@ class StretchText:
     cards: int  # distinct text cards, in time order
     lines: float  # median lines in a picture with text (0 without text)
     words: int  # distinct words
-    rolling: bool  # lines move up from picture to picture
+    rolls: int  # pictures whose lines moved up from the picture before
     low_band: bool  # every line in the lower quarter of the frame
     height: float  # median line height, ratio of the frame's (0 without text)
+    confidence: float = 0.0  # median confidence of the lines read, percent (0 without text)
+
+    @property
+    def rolling(self) -> bool:
+        """Lines move up from picture to picture (twice at least: one move may be a pan)."""
+        return self.rolls >= 2
 
     @property
     def share(self) -> float:
@@ -130,7 +173,8 @@ def stretch_text(
         cards=cards,
         lines=float(statistics.median(len(p) for p in shown)) if shown else 0.0,
         words=len(frozenset().union(*(line.words for line in every))) if every else 0,
-        rolling=rolls >= 2,
+        rolls=rolls,
         low_band=bool(every) and all(line.top >= LOW_BAND for line in every),
         height=float(statistics.median(line.height for line in every)) if every else 0.0,
+        confidence=float(statistics.median(x.confidence for x in every)) if every else 0.0,
     )

@@ -21,7 +21,7 @@ from models import Video
 from worker import deletion
 from worker.context import AppContext
 from worker.db import require_head
-from worker.engines.port import PICTURE_FEATURES, Feature, JobRequest, StartsTogether, VideoSource
+from worker.engines.port import Feature, JobRequest, StartsTogether, VideoSource
 from worker.errors import InputError, VidxError
 from worker.media import rekognition_limits
 from worker.media.cut_codec import resolve
@@ -197,14 +197,12 @@ def _analyse_locally(
         token = client_token(inspected.sha256, feature.value, params)
         requests.append(JobRequest(feature, source, token, params))
     starter = engine if isinstance(engine, StartsTogether) else None
-    together = [r for r in requests if r.feature in PICTURE_FEATURES]
-    if starter is None or len(together) < 2:
-        together = []
+    together = list(requests) if starter is not None and len(requests) > 1 else []
     for request in requests:
         if request not in together:
             rep.step(request.feature.value, total=1.0)
             engine.start(request, progress=rep.advance)
-    if starter is not None and together:  # one decode for the picture models
+    if starter is not None and together:  # one decode for every feature
         rep.step("+".join(r.feature.value for r in together), total=1.0)
         starter.start_many(together, progress=rep.advance)
 

@@ -1,5 +1,6 @@
-"""One decode for the picture models (engines/local/vision.py, LocalEngine.start_many):
-each model gets exactly the pictures it gets alone, from the same decoded frames."""
+"""One decode for the picture models and the segment engine (engines/local/vision.py,
+together.py, LocalEngine.start_many): each gets exactly what it gets alone, from the same
+decoded frames."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import numpy as np
 import pytest
 
 from worker.engines.local.engine import LocalEngine
-from worker.engines.local.sampling import sample_pictures
+from worker.engines.local.frames import FrameTimes, decode_frames
+from worker.engines.local.sampling import Pictures, sample_pictures
+from worker.engines.local.together import Streams, decode_together
 from worker.engines.local.vision import LONG_SIDE, one_pass
 from worker.engines.port import Feature, JobRequest, VideoSource
+from worker.errors import InputError
 from worker.media.probe import probe
 
 pytestmark = pytest.mark.integration
@@ -62,3 +66,88 @@ def test_start_many_stores_what_separate_starts_store(media: Path, tmp_path: Pat
     labels = json.loads(together.result_path("tok-labels").read_text())["Labels"]
     assert any(i["Label"]["Name"] == "Cat" and 3000 <= i["Timestamp"] < 6000 for i in labels)
     together.start_many(requests)  # finished jobs: nothing runs again
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "synthetic/programme_720p25.mp4",
+        "synthetic/vfr_phone.mp4",  # rotated, variable rate
+        "synthetic/programme.webm",  # first pts 7 ms
+        "real/delayed_start.mp4",  # first pts 1.075 s, 96 px wide
+    ],
+)
+def test_one_decode_gives_the_tiny_frames_and_pictures_two_decodes_give(
+    media: Path, name: str
+) -> None:
+    """together.py: one ffmpeg, two pipes; every byte and time as the separate decoders'."""
+    path = media / name
+    info = probe(path)
+    alone_times = FrameTimes()
+    alone = [
+        b.planes for b in decode_frames(path, info.width, info.height, info.rotation, alone_times)
+    ]
+    pictures = list(
+        sample_pictures(path, info.width, info.height, info.rotation, every_ms=250, long_side=640)
+    )
+    streams = Streams(FrameTimes(), FrameTimes())
+    small: list[np.ndarray] = []
+    both: list[Pictures] = []
+    for got in decode_together(
+        path, info.width, info.height, info.rotation, every_ms=250, long_side=640, streams=streams
+    ):
+        if isinstance(got, Pictures):
+            both.append(got)
+        else:
+            small.append(got.planes)
+    assert np.array_equal(np.concatenate(alone), np.concatenate(small))
+    assert (
+        streams.small.pts == alone_times.pts
+        and streams.small.source_range == alone_times.source_range
+    )
+    assert [t for b in both for t in b.at_ms] == [t for b in pictures for t in b.at_ms]
+    assert np.array_equal(
+        np.concatenate([b.frames for b in both]), np.concatenate([b.frames for b in pictures])
+    )
+
+
+def test_segments_with_picture_models_store_what_separate_starts_store(
+    media: Path, tmp_path: Path
+) -> None:
+    """Segments join the one decode; its text evidence is the text job's own reading."""
+    path = media / "synthetic" / "programme_720p25.mp4"
+    source = VideoSource("v1", "sha", path=path)
+    segments = {"segment_types": ["TECHNICAL_CUE", "SHOT"]}
+    requests = [
+        JobRequest(Feature.SEGMENTS, source, "tok-segments", segments),
+        JobRequest(Feature.TEXT, source, "tok-text", {"min_confidence": 80.0}),
+        JobRequest(Feature.MODERATION, source, "tok-moderation", {"min_confidence": 50.0}),
+    ]
+    together, apart = LocalEngine(tmp_path / "together"), LocalEngine(tmp_path / "apart")
+    seen: list[float] = []
+    together.start_many(requests, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    for r in requests:
+        apart.start(r)
+    for r in requests:
+        stored = json.loads(together.result_path(r.client_token).read_text())
+        assert stored == json.loads(apart.result_path(r.client_token).read_text()), r.feature
+    cues = [
+        s["TechnicalCueSegment"]["Type"]
+        for s in json.loads(together.result_path("tok-segments").read_text())["Segments"]
+        if s["Type"] == "TECHNICAL_CUE"
+    ]
+    assert "OpeningCredits" in cues and "EndCredits" in cues
+
+
+def test_a_too_damaged_file_leaves_no_result_for_any_job(media: Path, tmp_path: Path) -> None:
+    path = media / "bad" / "truncated_faststart.mp4"  # decoding stops at 60 %
+    source = VideoSource("v1", "sha", path=path)
+    requests = [
+        JobRequest(Feature.SEGMENTS, source, "tok-segments", {}),
+        JobRequest(Feature.TEXT, source, "tok-text", {}),
+    ]
+    engine = LocalEngine(tmp_path, max_decode_error_ratio=0.0)
+    with pytest.raises(InputError):
+        engine.start_many(requests)
+    assert list(tmp_path.iterdir()) == []

@@ -93,7 +93,7 @@ PICTURE_FEATURES = frozenset({Feature.LABELS, Feature.MODERATION, Feature.FACES,
 
 @runtime_checkable
 class StartsTogether(Protocol):
-    """An engine that can start several picture-feature jobs of one video at once."""
+    """An engine that can start several jobs of one video at once (one decode)."""
 
     def start_many(
         self, requests: Sequence[JobRequest], progress: Progress | None = None

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from worker.engines.local.labels import LabelResponse
     from worker.engines.local.moderation import ModerationResponse
     from worker.engines.local.text import TextResponse
+
+    Answer = ModerationResponse | FaceResponse | LabelResponse | TextResponse
 from worker.engines.port import (
     ITEMS_KEY,
     PICTURE_FEATURES,
@@ -75,35 +77,29 @@ class LocalEngine:
         target = self._result_path(job_id)
         if target.exists():  # same token, same parameters: the job already ran
             return job_id
-        if request.feature in PICTURE_FEATURES:
-            self.start_many([request], progress)
-            return job_id
-        from worker.engines.local.segments import detect_segments  # heavy: numpy
-
-        response = detect_segments(
-            request.video.path,
-            probe(request.video.path),
-            progress=progress,
-            max_decode_error_ratio=self.max_decode_error_ratio,
-            **request.params,
-        )
-        self._write(target, response)
+        self.start_many([request], progress)
         return job_id
 
     def start_many(self, requests: Sequence[JobRequest], progress: Progress | None = None) -> None:
-        """Start picture-model jobs of one video together: one decode feeds every model
-        (vision.one_pass), each result kept under its own token as `start` would."""
+        """Start jobs of one video together: one decode feeds every picture model
+        (vision.one_pass) and the segment engine (together.py), each result kept under its
+        own token as `start` would. A file refused while decoding (too damaged) leaves no
+        result for any of them."""
         todo = [r for r in requests if not self._result_path(r.client_token).exists()]
         for r in todo:
-            if r.feature not in PICTURE_FEATURES:
-                raise EngineError(f"{r.feature.value} is not a picture feature")
+            if not self.supports(r.feature):
+                raise EngineError(f"the local engine does not detect {r.feature.value}")
             if r.video.path is None or r.video.path != todo[0].video.path:
                 raise EngineError("jobs started together must read the same local file")
         if not todo:
             return
+        segment_jobs = [r for r in todo if r.feature is Feature.SEGMENTS]
+        if len(segment_jobs) > 1:
+            raise EngineError("one segment job at a time per video")
         from worker.engines.local.faces import FacesRun
         from worker.engines.local.labels import LabelsRun
         from worker.engines.local.moderation import ModerationRun
+        from worker.engines.local.segments import SegmentParams, analyse
         from worker.engines.local.text import TextRun
         from worker.engines.local.vision import PictureRun, one_pass
         from worker.engines.text_params import text_filters
@@ -117,21 +113,31 @@ class LocalEngine:
             Feature.MODERATION: ModerationRun,
             Feature.TEXT: lambda **params: TextRun(text_filters(params)),
         }
-        runs = [kinds[r.feature](**r.params) for r in todo]
-        one_pass(path, info, runs, progress)
-        for r, run in zip(todo, runs, strict=True):
+        pictures = [r for r in todo if r.feature in PICTURE_FEATURES]
+        runs = [kinds[r.feature](**r.params) for r in pictures]
+        results: list[tuple[JobRequest, SegmentResponse | Answer]] = []
+        if segment_jobs:
+            (job,) = segment_jobs
+            params = dict(job.params)
+            types = params.pop("segment_types", SegmentParams.types)
+            segments = analyse(
+                path,
+                info,
+                SegmentParams.of(types, **params),
+                runs,
+                progress,
+                self.max_decode_error_ratio,
+            )
+            results.append((job, segments))
+        else:
+            one_pass(path, info, runs, progress)
+        for r, run in zip(pictures, runs, strict=True):
             assert isinstance(run, FacesRun | LabelsRun | ModerationRun | TextRun)
-            self._write(self._result_path(r.client_token), run.response(info))
+            results.append((r, run.response(info)))
+        for r, response in results:
+            self._write(self._result_path(r.client_token), response)
 
-    def _write(
-        self,
-        target: Path,
-        response: SegmentResponse
-        | ModerationResponse
-        | FaceResponse
-        | LabelResponse
-        | TextResponse,
-    ) -> None:
+    def _write(self, target: Path, response: SegmentResponse | Answer) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
         try:

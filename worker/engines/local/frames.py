@@ -35,6 +35,7 @@ LONG_SIDE = 96  # measured: 64..96 px decode equally fast; 96 keeps credit text 
 BATCH_FRAMES = 256  # 256 x 3 x 96 x 54 bytes = 4 MB per batch
 
 _SHOWINFO_FRAME = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)")
+_SHOWINFO_FMT = re.compile(r"\bfmt:(\w+)")
 _SHOWINFO_TB = re.compile(r"config in time_base:\s*(\d+)/(\d+)")
 # the input stream line, e.g. "Stream #0:0(und): Video: h264 (High) ..., yuv420p(tv, bt709)"
 _INPUT_RANGE = re.compile(r"Stream #0:\d+.*?: Video: .*?, (\w+)\((tv|pc)\b")
@@ -151,13 +152,20 @@ def _command(path: Path, width: int, height: int, rotation: int) -> list[str]:
     return raw_command(video.filter("showinfo"), "yuv444p")
 
 
-class _StderrReader(threading.Thread):
-    """Parses showinfo lines into pts while keeping the tail of the log for errors."""
+class StderrReader(threading.Thread):
+    """Parses showinfo lines into pts while keeping the tail of the log for errors.
 
-    def __init__(self, pipe: IO[bytes], times: FrameTimes) -> None:
+    `others`: frame times of other showinfo chains of the same process (together.py), by
+    the pixel format their frames show; the rest are `times`', which also counts frames
+    between decode errors."""
+
+    def __init__(
+        self, pipe: IO[bytes], times: FrameTimes, others: dict[str, FrameTimes] | None = None
+    ) -> None:
         super().__init__(daemon=True)
         self._pipe = pipe
         self._times = times
+        self._others = others or {}
         self.tail: deque[str] = deque(maxlen=15)
         self._output = False  # past the input description
 
@@ -166,10 +174,12 @@ class _StderrReader(threading.Thread):
             self._read()
         finally:
             self._times.end()
+            for other in self._others.values():
+                other.end()
 
     def _read(self) -> None:
         time_base = Fraction(1, 1)
-        last: Fraction | None = None
+        last: dict[str, Fraction] = {}
         for raw in self._pipe:
             level, line = split_level(raw.decode("utf-8", "replace").rstrip())
             if "Parsed_showinfo" not in line:  # (a file name could look like a frame line)
@@ -179,12 +189,17 @@ class _StderrReader(threading.Thread):
                 continue
             frame = _SHOWINFO_FRAME.search(line)
             if frame is not None:
+                fmt = _SHOWINFO_FMT.search(line)
+                chain = fmt.group(1) if fmt is not None and fmt.group(1) in self._others else ""
+                times = self._others[chain] if chain else self._times
                 if frame.group(2) == "NOPTS":  # unseen in practice; keep order monotonic
-                    last = (last or Fraction(0)) + Fraction(1, 1000)
+                    at = last.get(chain, Fraction(0)) + Fraction(1, 1000)
                 else:
-                    last = int(frame.group(2)) * time_base
-                self._times.errors.frame()
-                self._times.add(last)
+                    at = int(frame.group(2)) * time_base
+                last[chain] = at
+                if not chain:
+                    times.errors.frame()
+                times.add(at)
                 continue
             tb = _SHOWINFO_TB.search(line)
             if tb is not None and int(tb.group(1)) > 0:
@@ -235,7 +250,7 @@ def read_frames(
     except OSError as exc:
         raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc
     assert proc.stdout is not None and proc.stderr is not None
-    reader = _StderrReader(proc.stderr, times)
+    reader = StderrReader(proc.stderr, times)
     reader.start()
     decoded = 0
     try:

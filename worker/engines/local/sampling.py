@@ -49,16 +49,20 @@ def picture_size(width: int, height: int, rotation: int, long_side: int) -> tupl
     return w, h
 
 
+def keep_expression(every_ms: int) -> str:
+    """ffmpeg `select`'s expression keeping the first frame of each `every_ms` slot from
+    the stream's start; prev_selected_t is NaN until a frame is kept, so the first frame
+    is always kept."""
+    step = f"{every_ms / 1000:.6f}"
+    slot = f"floor((t-start_t)/{step})"
+    return f"isnan(prev_selected_t)+gt({slot},floor((prev_selected_t-start_t)/{step}))"
+
+
 def _command(
     path: Path, width: int, height: int, rotation: int, every_ms: int, out: tuple[int, int]
 ) -> list[str]:
-    # the first frame of each `every_ms` slot from the stream's start; prev_selected_t is
-    # NaN until a frame is kept, so the first frame is always kept
-    step = f"{every_ms / 1000:.6f}"
-    slot = f"floor((t-start_t)/{step})"
-    keep = f"isnan(prev_selected_t)+gt({slot},floor((prev_selected_t-start_t)/{step}))"
     pre_w, pre_h = (out[1], out[0]) if rotation % 180 == 90 else out
-    video = open_input(path)["v:0"].filter("select", keep)
+    video = open_input(path)["v:0"].filter("select", keep_expression(every_ms))
     video = video.filter("scale", pre_w, pre_h, flags="area")
     video = rotate_filters(video, rotation)
     return raw_command(video.filter("showinfo"), "rgb24")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from worker.engines.local.cues import CueFeatures, classify
 from worker.engines.local.frames import FrameTimes, U8Frames, decode_frames
@@ -27,6 +27,9 @@ from worker.engines.local.page_shapes import (
 from worker.engines.local.shots import ChangeScores, detect_cuts, near_misses, shots_from_cuts
 from worker.engines.local.text_evidence import TextEvidence
 from worker.engines.port import Progress
+
+if TYPE_CHECKING:
+    from worker.engines.local.vision import PictureRun
 from worker.errors import EngineError
 from worker.media.decode_errors import refuse_if_corrupt
 from worker.media.info import MediaInfo
@@ -146,10 +149,14 @@ class FrameMeasures:
 
 
 def measure(
-    path: Path, info: MediaInfo, params: SegmentParams, progress: Progress | None = None
+    path: Path,
+    info: MediaInfo,
+    params: SegmentParams,
+    progress: Progress | None = None,
+    measures: FrameMeasures | None = None,
 ) -> FrameMeasures:
-    """Decode every frame of `path` small, keeping its measures."""
-    measures = FrameMeasures(params)
+    """Decode every frame of `path` small, keeping its measures (in `measures`, if given)."""
+    measures = measures or FrameMeasures(params)
     expected = max(info.frame_count, 1)
     for batch in decode_frames(Path(path), info.width, info.height, info.rotation, measures.times):
         measures.add(batch.planes)
@@ -237,26 +244,46 @@ def detect_segments(
     `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
     below it the response carries them under PAGE_KEY, a vidx extension."""
     params = SegmentParams.of(segment_types, **filters)
-    reads = params.cues and text is None
-    measures = measure(path, info, params, _part(progress, 0.0, 0.5 if reads else 1.0))
-    if reads:
-        text = read_text(path, info, _part(progress, 0.5, 1.0))
+    return analyse(path, info, params, [], progress, max_decode_error_ratio, text)
+
+
+def analyse(
+    path: Path,
+    info: MediaInfo,
+    params: SegmentParams,
+    runs: Sequence[PictureRun],
+    progress: Progress | None = None,
+    max_decode_error_ratio: float | None = None,
+    text: TextEvidence | None = None,
+) -> SegmentResponse:
+    """The segments of `path`, with the picture model `runs` fed from the same decode.
+
+    The technical cues read the text of the video: `text` when given, else the evidence
+    of a TextRun among `runs` (the text job's), else a TextRun of its own."""
+    from worker.engines.local.text import TextRun
+    from worker.engines.local.vision import one_pass
+
+    runs = list(runs)
+    reader = next((r for r in runs if isinstance(r, TextRun)), None)
+    if params.cues and text is None and reader is None:
+        reader = TextRun()
+        runs.append(reader)
+    measures = FrameMeasures(params)
+    if runs:
+        one_pass(path, info, runs, progress, frames=measures)
+    else:
+        measure(path, info, params, progress, measures)
+    if params.cues and text is None:
+        assert reader is not None
+        text = reader.evidence
     response = respond(path, info, params, measures, text, max_decode_error_ratio)
     if progress is not None:
         progress(1.0)
     return response
 
 
-def _part(progress: Progress | None, low: float, high: float) -> Progress | None:
-    """`progress` for a part of the work: its 0..1 told as low..high (never 1.0 itself)."""
-    if progress is None:
-        return None
-    tell = progress
-    return lambda share: tell(min(0.99, low + (high - low) * share))
-
-
 def read_text(path: Path, info: MediaInfo, progress: Progress | None = None) -> TextEvidence:
-    """The text evidence of `path` from the local OCR (its own decode)."""
+    """The text evidence of `path` from the local OCR alone (its own decode)."""
     from worker.engines.local.text import TextRun
     from worker.engines.local.vision import one_pass
 

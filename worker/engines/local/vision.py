@@ -13,8 +13,9 @@ from math import gcd
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from worker.engines.local.frames import U8Frames
-from worker.engines.local.sampling import sampled
+from worker.engines.local.frames import FrameTimes, U8Frames
+from worker.engines.local.sampling import Pictures, sampled
+from worker.engines.local.together import Streams, decode_together
 from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
@@ -29,11 +30,26 @@ class PictureRun(Protocol):
     def take(self, at_ms: int, picture: U8Frames) -> None: ...
 
 
+class FrameRun(Protocol):
+    """Takes every frame, tiny (the segment engine's measures)."""
+
+    times: FrameTimes
+
+    def add(self, planes: U8Frames) -> None: ...
+
+
 def one_pass(
-    path: Path, info: MediaInfo, runs: Sequence[PictureRun], progress: Progress | None = None
+    path: Path,
+    info: MediaInfo,
+    runs: Sequence[PictureRun],
+    progress: Progress | None = None,
+    frames: FrameRun | None = None,
 ) -> None:
-    """Decode `path` once and feed every run its pictures, in time order."""
+    """Decode `path` once and feed every run its pictures, in time order; and `frames`,
+    when given, every frame tiny (one ffmpeg process for both: together.py)."""
     if not runs:
+        if frames is not None:
+            raise EngineError("a decode of every frame alone is frames.decode_frames'")
         return
     step = 0
     for run in runs:
@@ -41,7 +57,8 @@ def one_pass(
     if step < 1:
         raise EngineError(f"sampling intervals must be positive, got {[r.every_ms for r in runs]}")
     last = [-1] * len(runs)
-    for batch in sampled(path, info, step, LONG_SIDE, progress):
+
+    def take(batch: Pictures) -> None:
         for at, picture in zip(batch.at_ms, batch.frames, strict=True):
             for k, run in enumerate(runs):
                 # the first picture of each of the run's own slots, as sampling would pick it
@@ -49,6 +66,31 @@ def one_pass(
                 if slot > last[k]:
                     last[k] = slot
                     run.take(at, picture)
+
+    if frames is None:
+        for batch in sampled(path, info, step, LONG_SIDE, progress):
+            take(batch)
+        return
+    streams = Streams(frames.times, FrameTimes())
+    expected = max(info.frame_count, 1)
+    arrived = decode_together(
+        path,
+        info.width,
+        info.height,
+        info.rotation,
+        every_ms=step,
+        long_side=LONG_SIDE,
+        streams=streams,
+    )
+    for got in arrived:
+        if isinstance(got, Pictures):
+            take(got)
+            continue
+        frames.add(got.planes)
+        if progress is not None:
+            progress(min(0.99, (got.start + got.count) / expected))
+    if progress is not None:
+        progress(1.0)
 
 
 class Answering(PictureRun, Protocol[R]):

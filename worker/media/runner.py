@@ -145,12 +145,17 @@ def capture(command: list[str], src: Path, timeout_s: float | None, doing: str) 
     return done.stdout
 
 
-def popen(command: list[str]) -> subprocess.Popen[bytes]:
+def popen(command: list[str], pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
     """Start `command` with stdout and stderr piped, for a caller that streams them (the
-    caller waits for it, and kills it if it stops early). OSError if it cannot start."""
+    caller waits for it, and kills it if it stops early); `pass_fds`: more descriptors the
+    process inherits (a second output pipe). OSError if it cannot start."""
     check(command)
     return subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=tuple(pass_fds),
     )
 
 

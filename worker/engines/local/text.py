@@ -179,10 +179,12 @@ def _grey(picture: U8) -> npt.NDArray[np.float32]:
 
 
 def shipped_reader() -> Reader:
+    """The shipped OCR, for one video: lines like the last picture's are not read again."""
     from worker.engines.local import ocr
 
     model = ocr.shipped()
-    return lambda picture: model.read(picture, min(DET_LONG_SIDE, max(picture.shape[:2])))
+    memory = ocr.LineMemory()
+    return lambda picture: model.read(picture, min(DET_LONG_SIDE, max(picture.shape[:2])), memory)
 
 
 class TextRun:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,14 +126,7 @@ def decode_together(
     read_fd, write_fd = os.pipe()
     try:
         cmd = command(path, width, height, rotation, every_ms, (pic_w, pic_h), write_fd)
-        runner.check(cmd)
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-        )
+        proc = runner.popen(cmd, pass_fds=(write_fd,))
     except OSError as exc:
         os.close(read_fd)
         raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc

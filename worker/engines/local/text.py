@@ -48,6 +48,10 @@ FLAT_STD = 2.0  # a picture whose luma varies less than this (0-255) has no text
 # again as that channel (benchmarks/scouting/cues/findings.md)
 WHITE_LEVEL = 180  # darkest channel (0-255) at least this: a near-white pixel
 WHITE_SHARE = (0.005, 0.25)  # shares of near-white pixels worth a second look
+DARK_LEVEL = 100  # darkest channel under this: dark (black, or a saturated colour)
+# near-white pixels next to a dark one, as a share of all near-white ones, for strokes:
+# text 0.44-0.97, natural pictures of the test media 0.00-0.28 (a photo of a page)
+WHITE_EDGE = 0.35
 SAME_PICTURE = 1.5  # mean absolute difference (0-255) under which a picture is the last one
 # the technical cues' evidence keeps the lines read at least this sure (0-1), whatever the
 # job's own Filters: credits in a thin font read at 60-80 % (benchmarks/scouting/cues)
@@ -178,6 +182,23 @@ def _grey(picture: U8) -> npt.NDArray[np.float32]:
     return grey
 
 
+def _white_strokes(picture: U8) -> bool:
+    """Whether the picture holds near-white pixels (WHITE_SHARE of it) that mostly touch a
+    dark one: strokes of white letters, not white areas (sky, a wall, a shirt)."""
+    darkest = picture.min(axis=2)[::2, ::2]
+    white = darkest >= WHITE_LEVEL
+    share = float(np.count_nonzero(white)) / white.size
+    if not WHITE_SHARE[0] <= share <= WHITE_SHARE[1]:
+        return False
+    dark = darkest < DARK_LEVEL
+    near = np.zeros_like(dark)
+    near[:, 1:] |= dark[:, :-1]
+    near[:, :-1] |= dark[:, 1:]
+    near[1:, :] |= dark[:-1, :]
+    near[:-1, :] |= dark[1:, :]
+    return bool(np.count_nonzero(white & near) >= WHITE_EDGE * np.count_nonzero(white))
+
+
 def shipped_reader() -> Reader:
     """The shipped OCR, for one video: lines like the last picture's are not read again."""
     from worker.engines.local import ocr
@@ -214,12 +235,9 @@ class TextRun:
             return last[1]
         lines = self.read(picture)
         self.pictures_read += 1
-        if not lines:
+        if not lines and _white_strokes(picture):
             darkest = picture.min(axis=2)
-            some = darkest[::2, ::2]
-            white = float(np.count_nonzero(some >= WHITE_LEVEL)) / some.size
-            if WHITE_SHARE[0] <= white <= WHITE_SHARE[1]:
-                lines = self.read(np.repeat(darkest[:, :, None], 3, axis=2))
+            lines = self.read(np.repeat(darkest[:, :, None], 3, axis=2))
         self._last = (grey, lines)
         return lines
 

@@ -375,3 +375,45 @@ def test_a_missing_model_package_is_refused_naming_it_and_setup(
     )
     with pytest.raises(EngineError, match=r"rapidocr missing\): run \./scripts/setup"):
         ocr.model_files()
+
+
+def _text_crop(words: str, pad_top: int, pad_bottom: int) -> np.ndarray:
+    """A line crop: black words on white, with the box's edges `pad_*` pixels from them."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (8 * len(words) + 8, 11 + pad_top + pad_bottom), "white")
+    ImageDraw.Draw(img).text((4, pad_top), words, fill="black")
+    return np.asarray(img)
+
+
+def test_a_line_seen_again_with_other_box_edges_takes_the_last_reading() -> None:
+    memory = ocr.LineMemory()
+    reading = (Decoded("Directed by", (0.9,) * 11, tuple(range(11)), (0.0,) * 11), 20.0)
+    memory.keep([(ocr.look_of(_text_crop("Directed by", 2, 2)), reading)])
+    # the same words, the box a pixel or two taller above and below (a roll moved them)
+    assert memory.find(ocr.look_of(_text_crop("Directed by", 3, 1))) is reading
+    assert memory.find(ocr.look_of(_text_crop("Produced by", 2, 2))) is None
+    assert memory.find(ocr.look_of(_text_crop("Directed by MARGOT", 2, 2))) is None
+    assert memory.reused == 1
+
+
+def test_white_strokes_not_white_areas_earn_a_second_read() -> None:
+    picture = np.zeros((360, 640, 3), np.uint8)
+    picture[..., 0] = 230  # orange: its darkest channel is dark
+    picture[..., 1] = 140
+    for x in range(100, 540, 12):  # white letters' strokes, 4 px wide
+        picture[150:190, x : x + 4] = 255
+    calls: list[int] = []
+
+    def reader(p: np.ndarray) -> list[Line]:
+        calls.append(int(p[0, 0, 0]))
+        return []
+
+    TextRun(reader=reader).take(0, picture)
+    assert calls == [230, 0]  # then the darkest channel (orange: its blue, 0)
+    sky = picture.copy()
+    sky[:60] = 250  # a white area, no strokes
+    sky[150:190] = picture[0, 0]
+    calls.clear()
+    TextRun(reader=reader).take(0, sky)
+    assert len(calls) == 1

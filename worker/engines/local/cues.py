@@ -247,7 +247,7 @@ class _TextCall:
     block: float  # one card of many lines
     title: float  # a card of two or more lines
     logo: float  # a short card of a few words on one line
-    small: bool  # little text (one card, a few words): a logo, a sign, never credits
+    small: bool  # little text (one card, one line, a few words): a logo, a sign, not credits
     overlay: bool  # the same places hold text in the next shot
 
 
@@ -276,7 +276,10 @@ def _text_call(e: StretchText, seconds: float, overlay: float) -> _TextCall:
         logo=min(shown, _at_most(e.words, LOGO_WORDS), under(seconds, LOGO_SECONDS))
         if e.lines < CARD_LINES
         else 0.0,
-        small=e.share >= TEXT_SHARE and e.cards <= 1 and e.words <= LOGO_WORDS,
+        small=e.share >= TEXT_SHARE
+        and e.cards <= 1
+        and e.lines < CARD_LINES
+        and e.words <= LOGO_WORDS,
         overlay=overlay >= OVERLAY,
     )
 

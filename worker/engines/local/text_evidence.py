@@ -27,8 +27,8 @@ from typing import Any
 CARD_OVERLAP = 0.5  # word-set overlap (Jaccard) under which a picture shows a new card
 ROLL_STEP = 0.02  # the least upward move between pictures (ratio of the height) of a roll
 LOW_BAND = 0.75  # a line whose top is below this (ratio of the height) is in the lower band
-PLACE_TOP = 0.03  # ratio of the height: lines this close in top are in the same place
-PLACE_HEIGHT = 0.25  # and their heights within this ratio of each other
+PLACE_TOP = 0.03  # lines whose top and left are this close (ratios of the frame) ...
+PLACE_HEIGHT = 0.25  # ... and whose heights and widths are within this ratio: one box
 _WORD = re.compile(r"\w+")
 
 
@@ -61,14 +61,15 @@ class TextEvidence:
 
     def repeated(self, first: tuple[int, int], then: tuple[int, int]) -> float:
         """Of the pictures in `then` (start, end ms), the share showing a line where one of
-        `first`'s lines was (same top within PLACE_TOP, height within PLACE_HEIGHT): text
-        that stays in place across shots is an overlay (a burnt-in caption, a clock),
-        not a card of its own."""
+        `first`'s lines was, as wide (the same box: top and left within PLACE_TOP, height and
+        width within PLACE_HEIGHT of each other): text that stays in place across shots in
+        the same format is an overlay (a burnt-in caption, a clock, a channel name), not a
+        card of its own. Centred titles of other lengths have other boxes."""
 
         def inside(line: TextLine, span: tuple[int, int]) -> bool:
             return span[0] <= line.at_ms < span[1]
 
-        places = [(x.top, x.height) for x in self.lines if inside(x, first)]
+        places = [x for x in self.lines if inside(x, first)]
         pictures = [t for t in self.picture_ms if then[0] <= t < then[1]]
         if not places or not pictures:
             return 0.0
@@ -76,10 +77,7 @@ class TextEvidence:
             x.at_ms
             for x in self.lines
             if inside(x, then)
-            and any(
-                abs(x.top - top) <= PLACE_TOP and abs(x.height - h) <= PLACE_HEIGHT * h
-                for top, h in places
-            )
+            and any(_same_box(x, place) for place in places)
         }
         return len(hits) / len(pictures)
 
@@ -129,6 +127,15 @@ def lines_of(items: Iterable[Mapping[str, Any]], min_confidence: float = 0.0) ->
             )
         )
     return out
+
+
+def _same_box(a: TextLine, b: TextLine) -> bool:
+    return (
+        abs(a.top - b.top) <= PLACE_TOP
+        and abs(a.left - b.left) <= PLACE_TOP
+        and abs(a.height - b.height) <= PLACE_HEIGHT * b.height
+        and abs(a.width - b.width) <= PLACE_HEIGHT * b.width
+    )
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -164,6 +164,18 @@ def errors(x: Inputs) -> list[str]:
     return out
 
 
+def worst_ms(x: Inputs) -> int | None:
+    """The largest boundary error (ms) of a programme whose cue types match its truth."""
+    found = [c for c in found_cues(x) if c[3] >= 50.0]
+    truth = x.truth.get("technical_cues") or []
+    if [c[0] for c in found] != [c["type"] for c in truth] or not truth:
+        return None
+    return max(
+        max(abs(s - t["start_ms"]), abs(e - t["end_ms"]))
+        for (_, s, e, _), t in zip(found, truth, strict=True)
+    )
+
+
 @contextmanager
 def tuned(name: str, value: float) -> Iterator[None]:
     old = getattr(cues, name)
@@ -217,7 +229,9 @@ def main() -> None:
     print("in-sample (shipped thresholds):")
     for x in everything:
         problems = errors(x)
-        print(f"  {x.name:28s} {'ok' if not problems else 'FAIL ' + '; '.join(problems)}")
+        worst = worst_ms(x)
+        ok = "ok" if worst is None else f"ok, boundaries within {worst} ms"
+        print(f"  {x.name:28s} {ok if not problems else 'FAIL ' + '; '.join(problems)}")
     blind = [replace(x, text=None) for x in everything]
     failed = [x.name for x in blind if errors(x)]
     print(f"\nthe pixel rules alone (no text): {len(blind) - len(failed)}/{len(blind)}")

@@ -9,16 +9,17 @@ Every frame gets exactly one cue; runs of equal cues become segments:
   stripes (columns constant down the rows, very different across them).
 - Slate, per shot: a static, neutral-grey, mid-bright card with text, only in the
   run of non-programme shots at the start.
-- OpeningCredits / EndCredits, per shot: most frames show white text strokes over a
-  dark background or over a smooth background (few text rows); only in the leading
-  run before the first Content shot, or in the trailing run after the last one, and
-  only when there is Content on the other side (a clip that is all title cards is
-  just content).
-- Content: everything else. StudioLogo is never reported: nothing measured tells a
-  logo from a short content shot reliably, and an absent cue beats an invented one.
+- StudioLogo, OpeningCredits, EndCredits, per shot: from the text read in the shot
+  (text_evidence.StretchText; the rules and their reasons at _label). Credits are cards
+  or rolls wherever they are (a cold open may come first), a logo is a short card of a few
+  words first after the bars and slate. The older picture rule (white text strokes over a
+  dark or smooth background) still finds credits in the leading and trailing runs where
+  the text read does not say otherwise; with no text given (text=None) it is the only one.
+- Content: everything else (a clip that is all title cards is just content).
 
 Thresholds were read off the test media's per-shot statistics (synthetic
-programmes, real clips); the margins are noted where they are set.
+programmes, real clips, the constructed programmes of benchmarks/media); the margins are
+noted where they are set, and benchmarks/cues.py scores the text rules leave-one-out.
 
 Confidences come from the same statistics on evidence.py's scale (100 - 50/strength,
 strength = how many times its threshold the weakest deciding statistic is): a cue is as

@@ -118,6 +118,26 @@ def test_programme_cues_follow_the_truth(analysed: Callable[[str], Response], na
         assert abs(end - expected["end_ms"]) <= TOLERANCE_MS, (kind, end, expected)
 
 
+def test_no_constant_confidence_across_programmes(analysed: Callable[[str], Response]) -> None:
+    """Computed from each file's evidence: no cue type (and not the shots) has one constant
+    confidence across the programmes, all within Rekognition's 50-100 for reported segments."""
+    by_kind: dict[str, set[float]] = {}
+    for name in [
+        *PROGRAMMES,
+        "real/testvideo.mp4",
+        "dev:logo_titles_720p25",
+        "dev:logo_anim_1080p25",
+    ]:
+        for seg in analysed(name)["Segments"]:
+            detail = seg.get("TechnicalCueSegment") or seg["ShotSegment"]
+            assert 50.0 <= detail["Confidence"] <= 100.0, (name, seg)
+            by_kind.setdefault(detail.get("Type", "SHOT"), set()).add(detail["Confidence"])
+    expected = {"ColorBars", "BlackFrames", "Slate", "OpeningCredits", "Content", "EndCredits"}
+    assert set(by_kind) == expected | {"StudioLogo", "SHOT"}
+    constant = {kind: values for kind, values in by_kind.items() if len(values) < 2}
+    assert not constant, constant
+
+
 @pytest.mark.parametrize("name", PROGRAMMES + DEV)
 def test_content_range(analysed: Callable[[str], Response], name: str) -> None:
     start, end = content_range(analysed(name))

@@ -71,7 +71,7 @@ def test_start_many_stores_what_separate_starts_store(media: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     "name",
     [
-        "synthetic/programme_720p25.mp4",
+        "synthetic/no_audio.mp4",
         "synthetic/vfr_phone.mp4",  # rotated, variable rate
         "synthetic/programme.webm",  # first pts 7 ms
         "real/delayed_start.mp4",  # first pts 1.075 s, 96 px wide
@@ -121,7 +121,6 @@ def test_segments_with_picture_models_store_what_separate_starts_store(
     requests = [
         JobRequest(Feature.SEGMENTS, source, "tok-segments", segments),
         JobRequest(Feature.TEXT, source, "tok-text", {"min_confidence": 80.0}),
-        JobRequest(Feature.MODERATION, source, "tok-moderation", {"min_confidence": 50.0}),
     ]
     together, apart = LocalEngine(tmp_path / "together"), LocalEngine(tmp_path / "apart")
     seen: list[float] = []

@@ -94,12 +94,19 @@ def sample_pictures(
     command = _command(path, width, height, rotation, every_ms, (out_w, out_h))
     last = 0
     for start, frames in read_frames(path, command, (out_h, out_w, 3), times, batch_frames):
-        if not times.wait_for(start + len(frames)):
-            raise MediaToolError(f"{path.name}: ffmpeg reported no time for frame {start}")
-        rel = times.window_ms(start, len(frames))
-        at = list(accumulate((round_half_up(t) for t in rel), max, initial=last))[1:]
-        last = at[-1]
-        yield Pictures(at, frames)
+        batch = timed(path, times, start, frames, last)
+        last = batch.at_ms[-1]
+        yield batch
+
+
+def timed(path: Path, times: FrameTimes, start: int, frames: U8Frames, last_ms: int) -> Pictures:
+    """Pictures `start`.. with their times: integer ms from the first frame, rounded half up,
+    never before `last_ms` (the batch before's last). Waits for the times to arrive."""
+    if not times.wait_for(start + len(frames)):
+        raise MediaToolError(f"{path.name}: ffmpeg reported no time for picture {start}")
+    rel = times.window_ms(start, len(frames))
+    at = list(accumulate((round_half_up(t) for t in rel), max, initial=last_ms))[1:]
+    return Pictures(at, frames)
 
 
 def sampled(

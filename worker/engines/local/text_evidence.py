@@ -76,8 +76,7 @@ class TextEvidence:
         hits = {
             x.at_ms
             for x in self.lines
-            if inside(x, then)
-            and any(_same_box(x, place) for place in places)
+            if inside(x, then) and any(_same_box(x, place) for place in places)
         }
         return len(hits) / len(pictures)
 

@@ -22,7 +22,6 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import IO
 
@@ -37,10 +36,9 @@ from worker.engines.local.frames import (
     rotate_filters,
     scaled_size,
 )
-from worker.engines.local.sampling import Pictures, keep_expression, picture_size
+from worker.engines.local.sampling import Pictures, keep_expression, picture_size, timed
 from worker.errors import EngineError, MediaToolError
 from worker.media import runner
-from worker.timecode import round_half_up
 
 SMALL_BATCH = 256  # tiny frames per batch (frames.BATCH_FRAMES)
 PICTURE_BATCH = 16  # pictures per batch (sampling.BATCH_FRAMES)
@@ -172,12 +170,9 @@ def decode_together(
                 continue
             frames = np.frombuffer(item, np.uint8).reshape(-1, pic_h, pic_w, 3)
             decoded[kind] += len(frames)
-            if not streams.pictures.wait_for(start + len(frames)):
-                raise MediaToolError(f"{path.name}: ffmpeg reported no time for picture {start}")
-            rel = streams.pictures.window_ms(start, len(frames))
-            at = list(accumulate((round_half_up(t) for t in rel), max, initial=last_ms))[1:]
-            last_ms = at[-1]
-            yield Pictures(at, frames)
+            batch = timed(path, streams.pictures, start, frames, last_ms)
+            last_ms = batch.at_ms[-1]
+            yield batch
         code = proc.wait()
     finally:
         if proc.poll() is None:  # consumer stopped early: do not leave ffmpeg behind

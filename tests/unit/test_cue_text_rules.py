@@ -113,6 +113,10 @@ def test_lower_thirds_and_signs_are_content() -> None:
     sign: Card = [("EXIT", 0.3)]
     got = programme([10, 6, 6, 10], {1: lower_third, 2: sign})
     assert [c[0] for c in got] == ["Content"]
+    # first of all, where a title card would open the credits
+    assert [c[0] for c in programme([6, 10, 10], {0: lower_third})] == ["Content"]
+    title: Card = [("HARBOUR LIGHTS", 0.40), ("Episode 4: The Night Ferry", 0.52)]
+    assert [c[0] for c in programme([6, 10, 10], {0: title})] == ["OpeningCredits", "Content"]
 
 
 def test_a_burnt_in_caption_on_every_shot_is_no_logo_or_title() -> None:

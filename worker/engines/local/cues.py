@@ -246,7 +246,7 @@ class _TextCall:
 
     credits: float  # two or more cards of lines, or a roll
     block: float  # one card of many lines
-    title: float  # a card of two or more lines
+    title: float  # a card of two or more lines, not in the lower band
     logo: float  # a short card of a few words on one line
     small: bool  # little text (one card, one line, a few words): a logo, a sign, not credits
     overlay: bool  # the same places hold text in the next shot
@@ -272,7 +272,8 @@ def _text_call(e: StretchText, seconds: float, overlay: float) -> _TextCall:
     return _TextCall(
         credits=max(cards, roll),
         block=min(shown, _at_least(e.lines, BLOCK_LINES)),
-        title=min(shown, _at_least(e.lines, CARD_LINES)),
+        # a title card: not in the lower band, where a name and a role are a lower third
+        title=0.0 if e.low_band else min(shown, _at_least(e.lines, CARD_LINES)),
         # one line (two or more make a title card), a few words, short
         logo=min(shown, _at_most(e.words, LOGO_WORDS), under(seconds, LOGO_SECONDS))
         if e.lines < CARD_LINES
@@ -360,7 +361,7 @@ def _label(
     or plain picture) count only in the leading and trailing runs and only when the text
     read there is not little text (a logo, a sign). A StudioLogo is the first shot after
     bars, black and slate: short, one card of a few words on one line, followed by more;
-    a title card there (two lines or more, one card) opens the credits. Text that stays
+    a title card there (two lines or more, not in the lower band) opens the credits. Text that stays
     in place into the next shot is an overlay: never a logo or a title.
     """
     count = len(stats)

@@ -125,9 +125,11 @@ def decode_together(
     try:
         cmd = command(path, width, height, rotation, every_ms, (pic_w, pic_h), write_fd)
         proc = runner.popen(cmd, pass_fds=(write_fd,))
-    except OSError as exc:
+    except BaseException as exc:
         os.close(read_fd)
-        raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise MediaToolError(f"{path.name}: cannot run ffmpeg: {exc}") from exc
+        raise
     finally:
         os.close(write_fd)  # the child holds its own copy: EOF when ffmpeg ends
     pictures_pipe = os.fdopen(read_fd, "rb")

@@ -13,9 +13,9 @@ other files only (the middle of the longest run of grid values passing most of t
 shipped value gets no preference), then the held-out file is scored with it. The
 in-sample part also prints, per threshold, how many files each grid value passes.
 
-The per-frame measures and the text evidence of each file are computed once and cached in
-test-artifacts/cue-inputs (a pickle per file, keyed by its size and mtime); --fresh
-recomputes them.
+The per-frame measures and the text evidence of each file come from the segment job's own
+decode (as `segments.analyse` runs it), computed once and cached in test-artifacts/cue-inputs
+(a pickle per file, keyed by its size and mtime); --fresh recomputes them.
 """
 
 from __future__ import annotations
@@ -29,15 +29,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.media import NAMES, ensure, load_truth
 from worker.engines.local import cues
-from worker.engines.local.segments import SegmentParams, measure, read_text
-from worker.engines.local.shots import detect_cuts, near_misses, shots_from_cuts
+from worker.engines.local.segments import Decoded, FrameMeasures, SegmentParams, with_text_reader
 from worker.engines.local.text_evidence import TextEvidence
+from worker.engines.local.vision import one_pass
 from worker.media.probe import probe
-from worker.timecode import round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
@@ -57,6 +54,7 @@ OTHERS = (
     "ml/objects_dev_720p25.mp4",
 )
 TOLERANCE_MS = 500
+CACHE_VERSION = 2  # bumped when Inputs changes shape
 
 
 @dataclass
@@ -64,44 +62,26 @@ class Inputs:
     """What classify reads, for one file."""
 
     name: str
-    shots: list[Any]
-    features: dict[str, Any]
-    black: Any
-    black_confidence: Any
-    lit_confidence: Any
-    motion: Any
-    frame_ms: list[int]
+    decoded: Decoded
     text: TextEvidence | None
     truth: dict[str, Any]
 
 
 def _compute(path: Path, truth: dict[str, Any]) -> Inputs:
+    """The segment job's own decode (segments.analyse): every frame tiny, the text read."""
     info = probe(path)
     params = SegmentParams()
-    m = measure(path, info, params)
-    frame_ms = [round_half_up(t) for t in m.times.relative_ms()]
-    score, strong = m.scores.arrays()
-    black = m.features.black()
-    shots = shots_from_cuts(
-        len(frame_ms), detect_cuts(score, strong, black), 50.0, near_misses(score, strong, black)
-    )
-    return Inputs(
-        path.name,
-        shots,
-        m.features.arrays(),
-        black,
-        m.features.black_confidence(),
-        m.features.lit_confidence(),
-        score,
-        frame_ms,
-        read_text(path, info),
-        truth,
-    )
+    measures = FrameMeasures(params)
+    runs, reader = with_text_reader([], params)
+    one_pass(path, info, runs, frames=measures)
+    assert reader is not None
+    decoded = Decoded.of(measures, params.min_shot_confidence)
+    return Inputs(path.name, decoded, reader.evidence, truth)
 
 
 def inputs(path: Path, truth: dict[str, Any], fresh: bool) -> Inputs:
     stat = path.stat()
-    cached = CACHE / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}.pkl"
+    cached = CACHE / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-{CACHE_VERSION}.pkl"
     if cached.exists() and not fresh:
         loaded: Inputs = pickle.loads(cached.read_bytes())
         return replace(loaded, truth=truth)
@@ -126,22 +106,13 @@ def files(fresh: bool) -> tuple[list[Inputs], list[Inputs]]:
 
 def found_cues(x: Inputs) -> list[tuple[str, int, int, float]]:
     """(type, start ms, end ms half-open, confidence) as the response reports them."""
-    got = cues.classify(
-        x.shots,
-        x.features,
-        x.black,
-        x.black_confidence,
-        x.motion,
-        x.frame_ms,
-        x.lit_confidence,
-        x.text,
-    )
-    n = len(x.frame_ms)
-    duration = x.frame_ms[-1] + (x.frame_ms[-1] - x.frame_ms[-2] if n > 1 else 0)
+    frame_ms = x.decoded.frame_ms
+    n = len(frame_ms)
+    duration = frame_ms[-1] + (frame_ms[-1] - frame_ms[-2] if n > 1 else 0)
     out = []
-    for c in got:
-        end = x.frame_ms[c.end + 1] if c.end + 1 < n else duration
-        out.append((c.type, x.frame_ms[c.start], end, c.confidence))
+    for c in x.decoded.cues(x.text):
+        end = frame_ms[c.end + 1] if c.end + 1 < n else duration
+        out.append((c.type, frame_ms[c.start], end, c.confidence))
     return out
 
 
@@ -257,7 +228,6 @@ def main() -> None:
         f"\nin-sample {passing(everything)}/{len(everything)}, "
         f"leave-one-out {loo_pass}/{len(everything)}"
     )
-    _ = np  # numpy arrays live in the pickles
 
 
 @contextmanager

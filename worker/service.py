@@ -196,15 +196,13 @@ def _analyse_locally(
         params = dict(jobs.DEFAULT_PARAMS[feature])
         token = client_token(inspected.sha256, feature.value, params)
         requests.append(JobRequest(feature, source, token, params))
-    starter = engine if isinstance(engine, StartsTogether) else None
-    together = list(requests) if starter is not None and len(requests) > 1 else []
+    if isinstance(engine, StartsTogether) and len(requests) > 1:  # one decode for every feature
+        rep.step("+".join(r.feature.value for r in requests), total=1.0)
+        engine.start_many(requests, progress=rep.advance)
+        return
     for request in requests:
-        if request not in together:
-            rep.step(request.feature.value, total=1.0)
-            engine.start(request, progress=rep.advance)
-    if starter is not None and together:  # one decode for every feature
-        rep.step("+".join(r.feature.value for r in together), total=1.0)
-        starter.start_many(together, progress=rep.advance)
+        rep.step(request.feature.value, total=1.0)
+        engine.start(request, progress=rep.advance)
 
 
 def _s3_registration(

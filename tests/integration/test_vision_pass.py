@@ -13,7 +13,7 @@ import pytest
 from worker.engines.local.engine import LocalEngine
 from worker.engines.local.frames import FrameTimes, decode_frames
 from worker.engines.local.sampling import Pictures, sample_pictures
-from worker.engines.local.together import Streams, decode_together
+from worker.engines.local.together import decode_together
 from worker.engines.local.vision import LONG_SIDE, one_pass
 from worker.engines.port import Feature, JobRequest, VideoSource
 from worker.errors import InputError
@@ -90,21 +90,18 @@ def test_one_decode_gives_the_tiny_frames_and_pictures_two_decodes_give(
     pictures = list(
         sample_pictures(path, info.width, info.height, info.rotation, every_ms=250, long_side=640)
     )
-    streams = Streams(FrameTimes(), FrameTimes())
+    times = FrameTimes()
     small: list[np.ndarray] = []
     both: list[Pictures] = []
     for got in decode_together(
-        path, info.width, info.height, info.rotation, every_ms=250, long_side=640, streams=streams
+        path, info.width, info.height, info.rotation, every_ms=250, long_side=640, times=times
     ):
         if isinstance(got, Pictures):
             both.append(got)
         else:
             small.append(got.planes)
     assert np.array_equal(np.concatenate(alone), np.concatenate(small))
-    assert (
-        streams.small.pts == alone_times.pts
-        and streams.small.source_range == alone_times.source_range
-    )
+    assert times.pts == alone_times.pts and times.source_range == alone_times.source_range
     assert [t for b in both for t in b.at_ms] == [t for b in pictures for t in b.at_ms]
     assert np.array_equal(
         np.concatenate([b.frames for b in both]), np.concatenate([b.frames for b in pictures])

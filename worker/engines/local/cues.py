@@ -261,9 +261,12 @@ def _at_most(count: float, most: float) -> float:
     return under(count, most + 0.5)
 
 
+_NO_TEXT = _TextCall(0.0, 0.0, 0.0, 0.0, False, False)
+
+
 def _text_call(e: StretchText, seconds: float, overlay: float) -> _TextCall:
     if e.with_text == 0:
-        return _TextCall(0.0, 0.0, 0.0, 0.0, False, False)
+        return _NO_TEXT
     # text shown in enough pictures, and read surely: the doubt (100 - the lines' median
     # confidence) at most 50 %, as the evidence keeps them
     shown = min(over(e.share, TEXT_SHARE), under(100.0 - e.confidence, 50.0))
@@ -334,9 +337,8 @@ def classify(
 def _text_calls(
     stats: list[_ShotStats], spans: list[tuple[int, int]], text: TextEvidence | None
 ) -> list[_TextCall]:
-    none = _TextCall(0.0, 0.0, 0.0, 0.0, False, False)
     if text is None:
-        return [none] * len(stats)
+        return [_NO_TEXT] * len(stats)
     calls = []
     for k, (a, b) in enumerate(spans):
         # the next shot that is not all black: does it hold text where this one did?
@@ -400,7 +402,7 @@ def _label(
         trail -= 1
     if lead >= trail:  # nothing but cards and black: a clip of title cards is content
         return [(BARS, s.bars) if s.bars > 0 else labels[k] for k, s in enumerate(stats)]
-    last_content = max(k for k in range(count) if not special(k))
+    last_content = trail - 1  # the trailing run starts right after it
 
     for k, (s, c) in enumerate(zip(stats, calls, strict=True)):
         start, end = spans[k]

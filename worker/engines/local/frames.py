@@ -254,25 +254,42 @@ def read_frames(
     reader.start()
     decoded = 0
     try:
-        while True:
-            buf = proc.stdout.read(frame_bytes * batch_frames)
-            n = len(buf) // frame_bytes
-            if n:
-                frames = np.frombuffer(buf, np.uint8, n * frame_bytes)
-                yield decoded, frames.reshape(n, *shape)
-                decoded += n
-            if len(buf) < frame_bytes * batch_frames:
-                break
+        for buf in whole_frames(proc.stdout, frame_bytes, batch_frames):
+            frames = np.frombuffer(buf, np.uint8).reshape(-1, *shape)
+            yield decoded, frames
+            decoded += len(frames)
         code = proc.wait()
     finally:
         if proc.poll() is None:  # consumer stopped early: do not leave ffmpeg behind
             proc.kill()
             proc.wait()
         reader.join(timeout=10)
-    if code != 0 or decoded == 0:
+    check_decoded(path, code, reader, [("", times, decoded)])
+
+
+def whole_frames(pipe: IO[bytes], frame_bytes: int, batch_frames: int) -> Iterator[bytes]:
+    """`pipe`'s bytes in batches of at most `batch_frames` whole frames, until it ends."""
+    while True:
+        buf = pipe.read(frame_bytes * batch_frames)
+        n = len(buf) // frame_bytes
+        if n:
+            yield buf[: n * frame_bytes]
+        if len(buf) < frame_bytes * batch_frames:
+            return
+
+
+def check_decoded(
+    path: Path, code: int, reader: StderrReader, chains: list[tuple[str, FrameTimes, int]]
+) -> None:
+    """After ffmpeg ended with `code`: MediaToolError naming the file when it failed, decoded
+    nothing (in the first chain), or a chain's frame times and frames disagree in number.
+    `chains`: (what, its times, frames read) per output."""
+    if code != 0 or chains[0][2] == 0:
         detail = "; ".join(list(reader.tail)[-3:]) or f"exit code {code}"
         raise MediaToolError(f"{path.name}: ffmpeg could not decode the video: {detail}")
-    if len(times.pts) != decoded:
-        raise MediaToolError(
-            f"{path.name}: ffmpeg reported {len(times.pts)} frame times for {decoded} frames"
-        )
+    for what, times, decoded in chains:
+        if len(times.pts) != decoded:
+            raise MediaToolError(
+                f"{path.name}: ffmpeg reported {len(times.pts)} {what}frame times "
+                f"for {decoded} frames"
+            )

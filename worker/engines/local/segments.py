@@ -15,7 +15,10 @@ from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from worker.engines.local.cues import CueFeatures, classify
+import numpy as np
+import numpy.typing as npt
+
+from worker.engines.local.cues import F64, Cue, CueFeatures, classify
 from worker.engines.local.frames import FrameTimes, U8Frames, decode_frames
 from worker.engines.local.page_shapes import (
     AudioMetadata,
@@ -24,16 +27,23 @@ from worker.engines.local.page_shapes import (
     SegmentType,
     VideoMetadata,
 )
-from worker.engines.local.shots import ChangeScores, detect_cuts, near_misses, shots_from_cuts
+from worker.engines.local.shots import (
+    ChangeScores,
+    Shot,
+    detect_cuts,
+    near_misses,
+    shots_from_cuts,
+)
 from worker.engines.local.text_evidence import TextEvidence
 from worker.engines.port import Progress
-
-if TYPE_CHECKING:
-    from worker.engines.local.vision import PictureRun
 from worker.errors import EngineError
 from worker.media.decode_errors import refuse_if_corrupt
 from worker.media.info import MediaInfo
 from worker.timecode import round_half_up, smpte
+
+if TYPE_CHECKING:
+    from worker.engines.local.text import TextRun
+    from worker.engines.local.vision import PictureRun
 
 MODEL_VERSION = "vidx-local-1"
 SEGMENT_TYPES: tuple[SegmentType, ...] = ("TECHNICAL_CUE", "SHOT")
@@ -148,21 +158,62 @@ class FrameMeasures:
         self.features.add(planes)
 
 
-def measure(
-    path: Path,
-    info: MediaInfo,
-    params: SegmentParams,
-    progress: Progress | None = None,
-    measures: FrameMeasures | None = None,
-) -> FrameMeasures:
-    """Decode every frame of `path` small, keeping its measures (in `measures`, if given)."""
-    measures = measures or FrameMeasures(params)
+def _measure_every_frame(
+    path: Path, info: MediaInfo, measures: FrameMeasures, progress: Progress | None
+) -> None:
+    """Decode every frame of `path` small (no pictures asked), into `measures`."""
     expected = max(info.frame_count, 1)
     for batch in decode_frames(Path(path), info.width, info.height, info.rotation, measures.times):
         measures.add(batch.planes)
         if progress is not None:
             progress(min(0.99, (batch.start + batch.count) / expected))
-    return measures
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What a whole decode's measures give the shots and the technical cues: each frame's
+    time, the shots, and the per-frame statistics the cue rules read (plain values, so a
+    benchmark can keep them: benchmarks/cues.py)."""
+
+    frame_ms: list[int]
+    shots: list[Shot]
+    features: dict[str, F64]
+    black: npt.NDArray[np.bool_]
+    black_confidence: F64
+    lit_confidence: F64
+    motion: F64
+
+    @classmethod
+    def of(cls, measures: FrameMeasures, min_shot_confidence: float) -> Decoded:
+        # pts of decoded frames only go forward; a damaged file must not make time run back
+        frame_ms = list(accumulate((round_half_up(t) for t in measures.times.relative_ms()), max))
+        score, strong = measures.scores.arrays()
+        features = measures.features
+        black = features.black()
+        cuts = detect_cuts(score, strong, black)
+        near = near_misses(score, strong, black)
+        return cls(
+            frame_ms,
+            shots_from_cuts(len(frame_ms), cuts, min_shot_confidence, near),
+            features.arrays(),
+            black,
+            features.black_confidence(),
+            features.lit_confidence(),
+            score,
+        )
+
+    def cues(self, text: TextEvidence | None) -> list[Cue]:
+        """The technical cues, every frame labelled; `text` None: the pixel rules alone."""
+        return classify(
+            self.shots,
+            self.features,
+            self.black,
+            self.black_confidence,
+            self.motion,
+            self.frame_ms,
+            self.lit_confidence,
+            text,
+        )
 
 
 def respond(
@@ -176,16 +227,11 @@ def respond(
     """The GetSegmentDetection response from a whole decode's measures; `text` is the
     text read in the video (needed for the technical cues: credits, studio logos)."""
     times = measures.times
-    # pts of decoded frames only go forward; a damaged file must not make time run back
-    frame_ms = list(accumulate((round_half_up(t) for t in times.relative_ms()), max))
+    decoded = Decoded.of(measures, params.min_shot_confidence)
+    frame_ms = decoded.frame_ms
     decode = times.errors.report(frame_ms, info.frame_count, info.duration_ms)
     refuse_if_corrupt(path, decode, max_decode_error_ratio)
-    score, strong = measures.scores.arrays()
-    features = measures.features
-    black = features.black()
-    cuts = detect_cuts(score, strong, black)
-    near = near_misses(score, strong, black)
-    shots = shots_from_cuts(len(frame_ms), cuts, params.min_shot_confidence, near)
+    shots = decoded.shots
 
     segments: list[Segment] = []
     for kind in params.types:
@@ -197,16 +243,7 @@ def respond(
         else:
             if text is None:
                 raise EngineError("technical cues need the video's text evidence")
-            cues = classify(
-                shots,
-                features.arrays(),
-                black,
-                features.black_confidence(),
-                score,
-                frame_ms,
-                features.lit_confidence(),
-                text,
-            )
+            cues = decoded.cues(text)
             for cue in cues:
                 if cue.confidence < params.min_cue_confidence:
                     continue
@@ -232,19 +269,18 @@ def detect_segments(
     segment_types: Sequence[str] = SEGMENT_TYPES,
     progress: Progress | None = None,
     max_decode_error_ratio: float | None = None,
-    text: TextEvidence | None = None,
     **filters: float,
 ) -> SegmentResponse:
     """Shots and technical cues of `path` as one complete GetSegmentDetection response.
 
     `filters`: SegmentParams' (black_max_pixel_threshold, black_min_coverage,
-    min_shot_confidence, min_cue_confidence). The technical cues read the video's text:
-    `text` when the caller has it, else the local OCR reads it here (a second decode).
+    min_shot_confidence, min_cue_confidence). The technical cues read the video's text
+    (the local OCR, in the same decode: `analyse`).
     Decode errors are counted on the way (decode_errors.py): over
     `max_decode_error_ratio` of the frames damaged the file is refused (InputError);
     below it the response carries them under PAGE_KEY, a vidx extension."""
     params = SegmentParams.of(segment_types, **filters)
-    return analyse(path, info, params, [], progress, max_decode_error_ratio, text)
+    return analyse(path, info, params, [], progress, max_decode_error_ratio)
 
 
 def analyse(
@@ -254,39 +290,38 @@ def analyse(
     runs: Sequence[PictureRun],
     progress: Progress | None = None,
     max_decode_error_ratio: float | None = None,
-    text: TextEvidence | None = None,
 ) -> SegmentResponse:
     """The segments of `path`, with the picture model `runs` fed from the same decode.
 
-    The technical cues read the text of the video: `text` when given, else the evidence
-    of a TextRun among `runs` (the text job's), else a TextRun of its own."""
-    from worker.engines.local.text import TextRun
-    from worker.engines.local.vision import one_pass
-
-    runs = list(runs)
-    reader = next((r for r in runs if isinstance(r, TextRun)), None)
-    if params.cues and text is None and reader is None:
-        reader = TextRun()
-        runs.append(reader)
+    The technical cues read the text of the video: the evidence of a TextRun among `runs`
+    (the text job's), else of a TextRun of its own."""
+    runs, reader = with_text_reader(runs, params)
     measures = FrameMeasures(params)
     if runs:
+        from worker.engines.local.vision import one_pass
+
         one_pass(path, info, runs, progress, frames=measures)
     else:
-        measure(path, info, params, progress, measures)
-    if params.cues and text is None:
-        assert reader is not None
-        text = reader.evidence
+        _measure_every_frame(path, info, measures, progress)
+    text = reader.evidence if reader is not None else None
     response = respond(path, info, params, measures, text, max_decode_error_ratio)
     if progress is not None:
         progress(1.0)
     return response
 
 
-def read_text(path: Path, info: MediaInfo, progress: Progress | None = None) -> TextEvidence:
-    """The text evidence of `path` from the local OCR alone (its own decode)."""
+def with_text_reader(
+    runs: Sequence[PictureRun], params: SegmentParams
+) -> tuple[list[PictureRun], TextRun | None]:
+    """`runs` and the TextRun the cues read: the text job's if it is among them, else one
+    added (none when no cues are asked)."""
     from worker.engines.local.text import TextRun
-    from worker.engines.local.vision import one_pass
 
-    run = TextRun()
-    one_pass(path, info, [run], progress)
-    return run.evidence
+    runs = list(runs)
+    if not params.cues:
+        return runs, None
+    reader = next((r for r in runs if isinstance(r, TextRun)), None)
+    if reader is None:
+        reader = TextRun()
+        runs.append(reader)
+    return runs, reader

@@ -18,6 +18,7 @@ Pure functions of the items: no decoding, no model.
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,13 +52,26 @@ class TextLine:
 
 @dataclass(frozen=True)
 class TextEvidence:
-    """The lines read in a video and the times of every picture read (with text or not)."""
+    """The lines read in a video and the times of every picture read (with text or not),
+    both in time order, as they were read (vision.one_pass feeds pictures in time order):
+    a stretch's lines and pictures are found by bisection, so asking for every shot of a
+    long film costs its shots' own lines, not all of the film's each time."""
 
     lines: list[TextLine]
     picture_ms: list[int]
 
+    def _lines_in(self, span: tuple[int, int]) -> list[TextLine]:
+        lo = bisect.bisect_left(self.lines, span[0], key=lambda x: x.at_ms)
+        hi = bisect.bisect_left(self.lines, span[1], key=lambda x: x.at_ms)
+        return self.lines[lo:hi]
+
+    def _pictures_in(self, span: tuple[int, int]) -> list[int]:
+        lo = bisect.bisect_left(self.picture_ms, span[0])
+        return self.picture_ms[lo : bisect.bisect_left(self.picture_ms, span[1])]
+
     def of(self, start_ms: int, end_ms: int) -> StretchText:
-        return stretch_text(self.lines, self.picture_ms, start_ms, end_ms)
+        span = (start_ms, end_ms)
+        return stretch_text(self._lines_in(span), self._pictures_in(span), start_ms, end_ms)
 
     def repeated(self, first: tuple[int, int], then: tuple[int, int]) -> float:
         """Of the pictures in `then` (start, end ms), the share showing a line where one of
@@ -66,17 +80,12 @@ class TextEvidence:
         the same format is an overlay (a burnt-in caption, a clock, a channel name), not a
         card of its own. Centred titles of other lengths have other boxes."""
 
-        def inside(line: TextLine, span: tuple[int, int]) -> bool:
-            return span[0] <= line.at_ms < span[1]
-
-        places = [x for x in self.lines if inside(x, first)]
-        pictures = [t for t in self.picture_ms if then[0] <= t < then[1]]
+        places = self._lines_in(first)
+        pictures = self._pictures_in(then)
         if not places or not pictures:
             return 0.0
         hits = {
-            x.at_ms
-            for x in self.lines
-            if inside(x, then) and any(_same_box(x, place) for place in places)
+            x.at_ms for x in self._lines_in(then) if any(_same_box(x, place) for place in places)
         }
         return len(hits) / len(pictures)
 

@@ -21,7 +21,6 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -32,9 +31,11 @@ from worker.engines.local.frames import (
     FrameBatch,
     FrameTimes,
     StderrReader,
+    check_decoded,
     open_input,
     rotate_filters,
     scaled_size,
+    whole_frames,
 )
 from worker.engines.local.sampling import Pictures, keep_expression, picture_size, timed
 from worker.errors import EngineError, MediaToolError
@@ -43,14 +44,6 @@ from worker.media import runner
 SMALL_BATCH = 256  # tiny frames per batch (frames.BATCH_FRAMES)
 PICTURE_BATCH = 16  # pictures per batch (sampling.BATCH_FRAMES)
 QUEUE_BATCHES = 4  # batches waiting for the caller, both kinds together
-
-
-@dataclass
-class Streams:
-    """What the decode fills while it runs: each chain's frame times."""
-
-    small: FrameTimes
-    pictures: FrameTimes
 
 
 def command(
@@ -90,13 +83,8 @@ def _pump(
 ) -> None:
     """Read `pipe` in batches of whole frames into `out`; then None (or the error)."""
     try:
-        while True:
-            buf = pipe.read(frame_bytes * batch)
-            n = len(buf) // frame_bytes
-            if n:
-                out.put((kind, buf[: n * frame_bytes]))
-            if len(buf) < frame_bytes * batch:
-                break
+        for buf in whole_frames(pipe, frame_bytes, batch):
+            out.put((kind, buf))
         out.put((kind, None))
     except BaseException as exc:  # handed to the caller, which raises it
         out.put((kind, exc))
@@ -110,12 +98,14 @@ def decode_together(
     *,
     every_ms: int,
     long_side: int,
-    streams: Streams,
+    times: FrameTimes,
 ) -> Iterator[FrameBatch | Pictures]:
     """Yield tiny frame batches (FrameBatch) and picture batches (Pictures) of one decode
     of `path`, in the order they arrive; each kind in its own time order.
 
     `width`/`height` are the coded size and `rotation` the clockwise display rotation.
+    `times` is filled as the tiny frames decode (their pts, the source's colour range, the
+    decode errors), as frames.decode_frames fills it; the pictures carry their own times.
     Raises MediaToolError naming the file when ffmpeg fails or decodes nothing."""
     if every_ms < 1:
         raise EngineError(f"the sampling interval must be at least 1 ms, got {every_ms}")
@@ -134,7 +124,8 @@ def decode_together(
         os.close(write_fd)  # the child holds its own copy: EOF when ffmpeg ends
     pictures_pipe = os.fdopen(read_fd, "rb")
     assert proc.stdout is not None and proc.stderr is not None
-    reader = StderrReader(proc.stderr, streams.small, {"rgb24": streams.pictures})
+    picture_times = FrameTimes()
+    reader = StderrReader(proc.stderr, times, {"rgb24": picture_times})
     reader.start()
     arrived: queue.Queue[Arrival] = queue.Queue(maxsize=QUEUE_BATCHES)
     small_bytes = 3 * small_h * small_w
@@ -172,7 +163,7 @@ def decode_together(
                 continue
             frames = np.frombuffer(item, np.uint8).reshape(-1, pic_h, pic_w, 3)
             decoded[kind] += len(frames)
-            batch = timed(path, streams.pictures, start, frames, last_ms)
+            batch = timed(path, picture_times, start, frames, last_ms)
             last_ms = batch.at_ms[-1]
             yield batch
         code = proc.wait()
@@ -183,15 +174,8 @@ def decode_together(
         _drain(arrived, pumps)
         pictures_pipe.close()
         reader.join(timeout=10)
-    if code != 0 or decoded["small"] == 0:
-        detail = "; ".join(list(reader.tail)[-3:]) or f"exit code {code}"
-        raise MediaToolError(f"{path.name}: ffmpeg could not decode the video: {detail}")
-    for kind, times in (("small", streams.small), ("pictures", streams.pictures)):
-        if len(times.pts) != decoded[kind]:
-            raise MediaToolError(
-                f"{path.name}: ffmpeg reported {len(times.pts)} {kind} frame times "
-                f"for {decoded[kind]} frames"
-            )
+    chains = [("", times, decoded["small"]), ("picture ", picture_times, decoded["pictures"])]
+    check_decoded(path, code, reader, chains)
 
 
 def _drain(arrived: queue.Queue[Arrival], pumps: list[threading.Thread]) -> None:

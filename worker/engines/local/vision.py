@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from worker.engines.local.frames import FrameTimes, U8Frames
 from worker.engines.local.sampling import Pictures, sampled
-from worker.engines.local.together import Streams, decode_together
+from worker.engines.local.together import decode_together
 from worker.engines.port import Progress
 from worker.errors import EngineError
 from worker.media.info import MediaInfo
@@ -71,7 +71,6 @@ def one_pass(
         for batch in sampled(path, info, step, LONG_SIDE, progress):
             take(batch)
         return
-    streams = Streams(frames.times, FrameTimes())
     expected = max(info.frame_count, 1)
     arrived = decode_together(
         path,
@@ -80,7 +79,7 @@ def one_pass(
         info.rotation,
         every_ms=step,
         long_side=LONG_SIDE,
-        streams=streams,
+        times=frames.times,
     )
     for got in arrived:
         if isinstance(got, Pictures):

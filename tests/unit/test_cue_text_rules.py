@@ -26,7 +26,9 @@ Card = list[tuple[str, float]]
 
 
 def programme(
-    seconds: list[int], text: dict[int, Card], pixels: dict[int, dict[str, float]] | None = None
+    seconds: list[int],
+    text: dict[int, Card | list[Card]],
+    pixels: dict[int, dict[str, float]] | None = None,
 ) -> list[tuple[str, int, int]]:
     """classify over shots of `seconds` each; `text[k]` is shown in every picture of shot k
     (a list of cards per second when it is a list of lists); (type, start s, end s)."""
@@ -45,8 +47,9 @@ def programme(
         shown = text.get(k)
         if shown is None:
             continue
-        card = shown[(at // 1000) % len(shown)] if isinstance(shown[0], list) else shown
-        for words, top in card:  # type: ignore[misc]
+        cards = [shown] if isinstance(shown[0], tuple) else shown
+        card: Card = cards[(at // 1000) % len(cards)]
+        for words, top in card:
             width = 0.025 * len(words)  # centred, as wide as its text
             lines.append(TextLine(at, words, top, 0.5 - width / 2, width, 0.05, 98.0))
     black = np.zeros(n, dtype=bool)
@@ -88,7 +91,7 @@ def roll_text() -> list[Card]:
 
 
 def test_logo_then_titles_over_a_moving_picture_then_the_programme_then_a_roll() -> None:
-    got = programme([3, 6, 20, 10], {0: LOGO, 1: TITLES, 3: roll_text()})  # type: ignore[dict-item]
+    got = programme([3, 6, 20, 10], {0: LOGO, 1: TITLES, 3: roll_text()})
     assert got == [
         ("StudioLogo", 0, 3),
         ("OpeningCredits", 3, 9),
@@ -98,7 +101,7 @@ def test_logo_then_titles_over_a_moving_picture_then_the_programme_then_a_roll()
 
 
 def test_a_cold_open_before_the_titles() -> None:
-    got = programme([3, 8, 6, 20, 8], {0: LOGO, 2: TITLES, 4: TITLES})  # type: ignore[dict-item]
+    got = programme([3, 8, 6, 20, 8], {0: LOGO, 2: TITLES, 4: TITLES})
     assert [c[0] for c in got] == [
         "StudioLogo",
         "Content",
